@@ -1,0 +1,979 @@
+/*
+ * vt.c: the screen kept from a program's output, on libvterm's state layer:
+ * two grids (main and alternate) of packed cells, each a ring of rows so a
+ * full-screen scroll costs O(1), and the lines scrolled off the top handed to
+ * a callback. Not for rendering (vt-render.c) or mode tracking (vt-modes.c).
+ */
+#include "common/compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <vterm.h>
+
+#include "common/err.h"
+#include "common/xmalloc.h"
+#include "vt/vt.h"
+
+#define VT_MIN_SIZE 1
+#define VT_MAX_SIZE 1000
+#define VT_COMB_MAX 5            /* code points after the first in one cell */
+#define VT_CELL_PROTECTED 0x8000 /* DECSCA, in vt_pcell.attrs; not a VT_ATTR_ */
+#define VT_CELL_BARE 0x4000      /* vt_cell.bare, in vt_pcell.attrs */
+#define VT_CELL_FLAGS (VT_CELL_PROTECTED | VT_CELL_BARE)
+
+/* A stored cell, 16 bytes; its combining code points live in the row. */
+struct vt_pcell {
+	uint32_t ch; /* first code point; 0 for a blank or a right half */
+	uint32_t fg;
+	uint32_t bg;
+	uint16_t attrs; /* VT_ATTR_* | VT_CELL_FLAGS */
+	uint8_t width;  /* 1, 2, or 0 for the right half of a wide char */
+	uint8_t ncomb;  /* code points at row->comb[col * VT_COMB_MAX] */
+};
+
+struct vt_row {
+	struct vt_pcell *cells;
+	uint32_t *comb; /* NULL until a combining char lands in this row */
+};
+
+/*
+ * Screen row r is rows[(top + r) % nrows]. Scrolling the whole screen moves
+ * top; a scroll region moves row structs (two pointers each), not cells.
+ */
+struct vt_grid {
+	struct vt_row *rows;
+	struct vt_pcell *block; /* every row's cells, one allocation */
+	int top;
+};
+
+struct vt {
+	VTerm *term;
+	VTermState *state;
+	int cols;
+	int rows;
+	struct vt_grid grid[2]; /* main, alternate */
+	int cur;                /* index into grid of the screen on display */
+
+	uint16_t pen_attrs; /* the pen, mirrored from setpenattr */
+	uint32_t pen_fg;
+	uint32_t pen_bg;
+
+	struct vt_modes modes;
+
+	int guard;      /* enum vt_guard_state, see vt_feed */
+	int guard_seps; /* separators seen in the current CSI */
+
+	vt_line_cb line_cb;
+	void *line_arg;
+	char *line_text;        /* VT_ROW_TEXT_MAX(cols) bytes for a scrolled line */
+	struct vt_row *scratch; /* rows entries, for scrolling a region */
+
+	bool wrap_pending; /* see vt_is_wrap_pending */
+	int wrap_row;      /* where the glyph that filled the row starts */
+	int wrap_col;
+
+	int saved_row; /* main screen cursor and pen when the alt screen was entered */
+	int saved_col;
+	uint16_t saved_attrs;
+	uint32_t saved_fg;
+	uint32_t saved_bg;
+};
+
+static inline struct vt_row *
+vt_row_at(const struct vt *vt, const struct vt_grid *g, int r)
+{
+	int i = g->top + r;
+
+	if (i >= vt->rows)
+		i -= vt->rows;
+	return &g->rows[i];
+}
+
+/* The cell erased cells become: blank, current colours, no attributes (as xterm's BCE). */
+static inline struct vt_pcell
+vt_blank(const struct vt *vt)
+{
+	struct vt_pcell c = { 0, vt->pen_fg, vt->pen_bg, 0, 1, 0 };
+
+	return c;
+}
+
+/* Turn half a broken wide char into a blank of the same colours. */
+static inline void
+vt_cell_unpair(struct vt_pcell *c)
+{
+	c->ch = 0;
+	c->attrs = 0;
+	c->width = 1;
+	c->ncomb = 0;
+}
+
+static void
+vt_row_fill(struct vt_row *row, int from, int to, struct vt_pcell fill)
+{
+	int i;
+
+	for (i = from; i < to; i++)
+		row->cells[i] = fill;
+}
+
+/* Restore the wide-char invariant over a whole row: every 2 is followed by a 0 and every 0 follows a 2. */
+static void
+vt_row_fix(const struct vt *vt, struct vt_row *row)
+{
+	struct vt_pcell *c = row->cells;
+	int i;
+
+	for (i = 0; i < vt->cols; i++) {
+		if (c[i].width == 2 && (i + 1 == vt->cols || c[i + 1].width != 0))
+			vt_cell_unpair(&c[i]);
+		else if (c[i].width == 0 && (i == 0 || c[i - 1].width != 2))
+			vt_cell_unpair(&c[i]);
+	}
+}
+
+/* Fix the two edges of a change to cells [a, b) of a row that left the rest alone. */
+static inline void
+vt_row_fix_edges(const struct vt *vt, struct vt_row *row, int a, int b)
+{
+	struct vt_pcell *c = row->cells;
+
+	if (a > 0 && c[a - 1].width == 2 && c[a].width != 0)
+		vt_cell_unpair(&c[a - 1]);
+	if (b < vt->cols && c[b].width == 0 && c[b - 1].width != 2)
+		vt_cell_unpair(&c[b]);
+}
+
+static uint32_t *
+vt_row_comb(const struct vt *vt, struct vt_row *row)
+{
+	if (row->comb == NULL)
+		row->comb = xcalloc((size_t)vt->cols * VT_COMB_MAX, sizeof *row->comb);
+	return row->comb;
+}
+
+/* Copy n cells, with their combining code points; the ranges may overlap within one row. */
+static void
+vt_row_copy(const struct vt *vt, struct vt_row *dst, int dcol, const struct vt_row *src, int scol,
+	    int n)
+{
+	memmove(dst->cells + dcol, src->cells + scol, (size_t)n * sizeof *dst->cells);
+	if (src->comb != NULL)
+		memmove(vt_row_comb(vt, dst) + (size_t)dcol * VT_COMB_MAX,
+			src->comb + (size_t)scol * VT_COMB_MAX,
+			(size_t)n * VT_COMB_MAX * sizeof *src->comb);
+}
+
+static void
+vt_grid_init(struct vt_grid *g, int cols, int rows)
+{
+	struct vt_pcell blank = { 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT, 0, 1, 0 };
+	size_t i, n = (size_t)cols * (size_t)rows;
+
+	g->block = xmalloc(n * sizeof *g->block);
+	for (i = 0; i < n; i++)
+		g->block[i] = blank;
+	g->rows = xcalloc((size_t)rows, sizeof *g->rows);
+	for (i = 0; i < (size_t)rows; i++)
+		g->rows[i].cells = g->block + i * (size_t)cols;
+	g->top = 0;
+}
+
+static void
+vt_grid_release(struct vt_grid *g, int rows)
+{
+	int i;
+
+	if (g->rows != NULL) {
+		for (i = 0; i < rows; i++)
+			free(g->rows[i].comb);
+	}
+	free(g->rows);
+	free(g->block);
+	g->rows = NULL;
+	g->block = NULL;
+}
+
+static void
+vt_grid_clear(struct vt *vt, struct vt_grid *g, struct vt_pcell fill)
+{
+	int r;
+
+	for (r = 0; r < vt->rows; r++)
+		vt_row_fill(&g->rows[r], 0, vt->cols, fill);
+	g->top = 0;
+}
+
+size_t
+vt_utf8_encode(uint32_t cp, char *dst)
+{
+	unsigned char *d = (unsigned char *)dst;
+
+	if (cp < 0x80) {
+		d[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = (unsigned char)(0xc0 | (cp >> 6));
+		d[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (unsigned char)(0xe0 | (cp >> 12));
+		d[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		d[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	if (cp > 0x10ffff)
+		return vt_utf8_encode(0xfffd, dst);
+	d[0] = (unsigned char)(0xf0 | (cp >> 18));
+	d[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	d[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	d[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* A row as text: blanks become spaces, right halves vanish, trailing spaces go. */
+static size_t
+vt_row_text(const struct vt *vt, const struct vt_row *row, char *dst)
+{
+	const struct vt_pcell *c = row->cells;
+	size_t len = 0, keep = 0;
+	int i, k;
+
+	for (i = 0; i < vt->cols; i++) {
+		if (c[i].width == 0)
+			continue;
+		if (c[i].ch == 0 || c[i].ch == ' ') {
+			dst[len++] = ' ';
+			continue;
+		}
+		len += vt_utf8_encode(c[i].ch, dst + len);
+		for (k = 0; k < c[i].ncomb; k++)
+			len += vt_utf8_encode(row->comb[(size_t)i * VT_COMB_MAX + k], dst + len);
+		keep = len;
+	}
+	dst[keep] = '\0';
+	return keep;
+}
+
+static void
+vt_push_line(struct vt *vt, const struct vt_row *row)
+{
+	size_t len = vt_row_text(vt, row, vt->line_text);
+
+	vt->line_cb(vt->line_text, len, vt->line_arg);
+}
+
+static void
+vt_erase(struct vt *vt, VTermRect rect, bool selective)
+{
+	struct vt_grid *g = &vt->grid[vt->cur];
+	struct vt_pcell blank = vt_blank(vt);
+	struct vt_row *row;
+	int r, i;
+
+	for (r = rect.start_row; r < rect.end_row; r++) {
+		row = vt_row_at(vt, g, r);
+		if (!selective)
+			vt_row_fill(row, rect.start_col, rect.end_col, blank);
+		else {
+			for (i = rect.start_col; i < rect.end_col; i++) {
+				if (~row->cells[i].attrs & VT_CELL_PROTECTED)
+					row->cells[i] = blank;
+			}
+		}
+		vt_row_fix_edges(vt, row, rect.start_col, rect.end_col);
+	}
+}
+
+/* Whole rows [start, end) move by down (> 0: up the screen); the vacated rows are erased. */
+static void
+vt_scroll_rows(struct vt *vt, int start, int end, int down)
+{
+	struct vt_grid *g = &vt->grid[vt->cur];
+	struct vt_pcell blank = vt_blank(vt);
+	int n = down > 0 ? down : -down;
+	int i, r;
+
+	if (down > 0 && start == 0 && vt->cur == 0 && vt->line_cb != NULL) {
+		for (i = 0; i < n; i++)
+			vt_push_line(vt, vt_row_at(vt, g, i));
+	}
+	if (start == 0 && end == vt->rows) {
+		g->top = (g->top + down + vt->rows) % vt->rows;
+		if (down > 0)
+			start = end - n;
+		else
+			end = n;
+	} else if (down > 0) {
+		for (i = 0; i < n; i++)
+			vt->scratch[i] = *vt_row_at(vt, g, start + i);
+		for (r = start; r < end - n; r++)
+			*vt_row_at(vt, g, r) = *vt_row_at(vt, g, r + n);
+		for (i = 0; i < n; i++)
+			*vt_row_at(vt, g, end - n + i) = vt->scratch[i];
+		start = end - n;
+	} else {
+		for (i = 0; i < n; i++)
+			vt->scratch[i] = *vt_row_at(vt, g, end - n + i);
+		for (r = end - 1; r >= start + n; r--)
+			*vt_row_at(vt, g, r) = *vt_row_at(vt, g, r - n);
+		for (i = 0; i < n; i++)
+			*vt_row_at(vt, g, start + i) = vt->scratch[i];
+		end = start + n;
+	}
+	for (r = start; r < end; r++)
+		vt_row_fill(vt_row_at(vt, g, r), 0, vt->cols, blank);
+}
+
+/*
+ * The rectangle's contents move up by down rows and left by right columns
+ * (negative: down, right), as libvterm's scrollrect asks; what is uncovered
+ * is erased. Moving as far as the rectangle is big just erases it, and, as
+ * in libvterm's screen layer, pushes no line to the callback.
+ */
+static void
+vt_scroll(struct vt *vt, VTermRect rect, int down, int right)
+{
+	struct vt_grid *g = &vt->grid[vt->cur];
+	int h = rect.end_row - rect.start_row, w = rect.end_col - rect.start_col;
+	int r, first, last, step, dcol, scol, n;
+
+	if (h <= 0 || w <= 0 || (down == 0 && right == 0))
+		return;
+	if (abs(down) >= h || abs(right) >= w) {
+		vt_erase(vt, rect, false);
+		return;
+	}
+	if (right == 0 && rect.start_col == 0 && rect.end_col == vt->cols) {
+		vt_scroll_rows(vt, rect.start_row, rect.end_row, down);
+		return;
+	}
+
+	/* Part of the width (DECSLRM, ICH, DCH): copy cells row by row. */
+	dcol = right >= 0 ? rect.start_col : rect.start_col - right;
+	scol = right >= 0 ? rect.start_col + right : rect.start_col;
+	n = w - abs(right);
+	if (down >= 0) {
+		first = rect.start_row;
+		last = rect.end_row - down;
+		step = 1;
+	} else {
+		first = rect.end_row - 1;
+		last = rect.start_row - down - 1;
+		step = -1;
+	}
+	for (r = first; r != last; r += step)
+		vt_row_copy(vt, vt_row_at(vt, g, r), dcol, vt_row_at(vt, g, r + down), scol, n);
+	if (down > 0)
+		vt_erase(vt, (VTermRect){ rect.end_row - down, rect.end_row, rect.start_col, rect.end_col },
+			 false);
+	else if (down < 0)
+		vt_erase(vt, (VTermRect){ rect.start_row, rect.start_row - down, rect.start_col, rect.end_col },
+			 false);
+	if (right > 0)
+		vt_erase(vt, (VTermRect){ rect.start_row, rect.end_row, rect.end_col - right, rect.end_col },
+			 false);
+	else if (right < 0)
+		vt_erase(vt, (VTermRect){ rect.start_row, rect.end_row, rect.start_col, rect.start_col - right },
+			 false);
+	for (r = rect.start_row; r < rect.end_row; r++)
+		vt_row_fix(vt, vt_row_at(vt, g, r));
+}
+
+static uint32_t
+vt_color(const VTermColor *c)
+{
+	if (c->type & VTERM_COLOR_DEFAULT_MASK)
+		return VT_COLOR_DEFAULT;
+	if (VTERM_COLOR_IS_INDEXED(c))
+		return VT_COLOR_INDEX(c->indexed.idx);
+	return VT_COLOR_RGB(c->rgb.red, c->rgb.green, c->rgb.blue);
+}
+
+static unsigned
+vt_underline_attr(int n)
+{
+	switch (n) {
+	case 0:
+		return 0;
+	case 2:
+		return VT_ATTR_UNDERLINE2;
+	case 3:
+		return VT_ATTR_UNDERCURL;
+	default:
+		return VT_ATTR_UNDERLINE;
+	}
+}
+
+/* libvterm callbacks. Each returns 1: "handled", so libvterm does no fallback work. */
+
+static int
+vt_putglyph_cb(VTermGlyphInfo *info, VTermPos pos, void *user)
+{
+	struct vt *vt = user;
+	struct vt_row *row;
+	struct vt_pcell *c;
+	int w = info->width, col = pos.col, k;
+
+	if (pos.row < 0 || pos.row >= vt->rows || col < 0 || col >= vt->cols)
+		return 1;
+	if (w != 1 && (w != 2 || col + 2 > vt->cols))
+		w = 1;
+	row = vt_row_at(vt, &vt->grid[vt->cur], pos.row);
+	c = row->cells + col;
+	c->ch = info->chars[0];
+	c->fg = vt->pen_fg;
+	c->bg = vt->pen_bg;
+	c->attrs = vt->pen_attrs | (info->protected_cell ? VT_CELL_PROTECTED : 0) |
+		   (info->width == 0 ? VT_CELL_BARE : 0);
+	c->width = (uint8_t)w;
+	c->ncomb = 0;
+	if (info->chars[0] != 0 && info->chars[1] != 0) {
+		uint32_t *comb = vt_row_comb(vt, row) + (size_t)col * VT_COMB_MAX;
+
+		for (k = 0; k < VT_COMB_MAX && info->chars[k + 1] != 0; k++)
+			comb[k] = info->chars[k + 1];
+		c->ncomb = (uint8_t)k;
+	}
+	if (w == 2) {
+		c[1] = *c;
+		c[1].ch = 0;
+		c[1].width = 0;
+		c[1].ncomb = 0;
+	}
+	vt_row_fix_edges(vt, row, col, col + w);
+	/* As libvterm: the cursor stays on a glyph that reaches the edge; a bare mark never moves it. */
+	vt->wrap_pending = info->width > 0 && col + w >= vt->cols;
+	vt->wrap_row = pos.row;
+	vt->wrap_col = col;
+	return 1;
+}
+
+static int
+vt_movecursor_cb(VTermPos pos, VTermPos oldpos, int visible, void *user)
+{
+	struct vt *vt = user;
+
+	/* libvterm reports the end of a text run too; that leaves a pending wrap in place. */
+	if (pos.row != vt->wrap_row || pos.col != vt->wrap_col)
+		vt->wrap_pending = false;
+	return 1;
+}
+
+/* libvterm's cursor can be outside the screen (see vt_feed): keep rects to what exists. */
+static bool
+vt_rect_clip(const struct vt *vt, VTermRect *rect)
+{
+	if (rect->start_row < 0)
+		rect->start_row = 0;
+	if (rect->end_row > vt->rows)
+		rect->end_row = vt->rows;
+	if (rect->start_col < 0)
+		rect->start_col = 0;
+	if (rect->end_col > vt->cols)
+		rect->end_col = vt->cols;
+	return rect->start_row < rect->end_row && rect->start_col < rect->end_col;
+}
+
+static int
+vt_scrollrect_cb(VTermRect rect, int downward, int rightward, void *user)
+{
+	if (vt_rect_clip(user, &rect))
+		vt_scroll(user, rect, downward, rightward);
+	return 1;
+}
+
+static int
+vt_erase_cb(VTermRect rect, int selective, void *user)
+{
+	struct vt *vt = user;
+
+	if (vt_rect_clip(vt, &rect))
+		vt_erase(vt, rect, selective != 0);
+	return 1;
+}
+
+/*
+ * libvterm calls initpen only from vterm_state_reset (RIS, or vt_reset),
+ * which also leaves the alternate screen without telling settermprop.
+ */
+static int
+vt_initpen_cb(void *user)
+{
+	struct vt *vt = user;
+
+	vt->pen_attrs = 0;
+	vt->pen_fg = VT_COLOR_DEFAULT;
+	vt->pen_bg = VT_COLOR_DEFAULT;
+	vt->cur = 0;
+	vt->wrap_pending = false;
+	return 1;
+}
+
+static int
+vt_setpenattr_cb(VTermAttr attr, VTermValue *val, void *user)
+{
+	struct vt *vt = user;
+	unsigned bit = 0;
+
+	switch (attr) {
+	case VTERM_ATTR_BOLD:
+		bit = VT_ATTR_BOLD;
+		break;
+	case VTERM_ATTR_ITALIC:
+		bit = VT_ATTR_ITALIC;
+		break;
+	case VTERM_ATTR_BLINK:
+		bit = VT_ATTR_BLINK;
+		break;
+	case VTERM_ATTR_REVERSE:
+		bit = VT_ATTR_REVERSE;
+		break;
+	case VTERM_ATTR_STRIKE:
+		bit = VT_ATTR_STRIKE;
+		break;
+	case VTERM_ATTR_UNDERLINE:
+		vt->pen_attrs &= ~(VT_ATTR_UNDERLINE | VT_ATTR_UNDERLINE2 | VT_ATTR_UNDERCURL);
+		vt->pen_attrs |= vt_underline_attr(val->number);
+		return 1;
+	case VTERM_ATTR_FOREGROUND:
+		vt->pen_fg = vt_color(&val->color);
+		return 1;
+	case VTERM_ATTR_BACKGROUND:
+		vt->pen_bg = vt_color(&val->color);
+		return 1;
+	default:
+		return 1;
+	}
+	if (val->boolean)
+		vt->pen_attrs |= bit;
+	else
+		vt->pen_attrs &= ~bit;
+	return 1;
+}
+
+static int
+vt_settermprop_cb(VTermProp prop, VTermValue *val, void *user)
+{
+	struct vt *vt = user;
+	VTermPos pos;
+
+	if (prop != VTERM_PROP_ALTSCREEN)
+		return 1;
+	if (val->boolean && vt->cur == 0) {
+		/* For ?1049h libvterm saves the cursor after this, where it still is. */
+		vterm_state_get_cursorpos(vt->state, &pos);
+		vt->saved_row = pos.row;
+		vt->saved_col = pos.col;
+		vt->saved_attrs = vt->pen_attrs;
+		vt->saved_fg = vt->pen_fg;
+		vt->saved_bg = vt->pen_bg;
+	}
+	/* Entering, libvterm then erases the alternate screen through erase. */
+	vt->cur = val->boolean ? 1 : 0;
+	vt->wrap_pending = false;
+	return 1;
+}
+
+static bool
+vt_row_is_blank(const struct vt *vt, const struct vt_row *row)
+{
+	int i;
+
+	for (i = 0; i < vt->cols; i++) {
+		if (row->cells[i].ch != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Rebuild a grid at the new size, keeping the top-left of the old one. */
+static void
+vt_grid_resize(struct vt *vt, struct vt_grid *g, int cols, int rows, struct vt_pcell fill)
+{
+	struct vt_grid ng;
+	struct vt_row *src, *dst;
+	int r, keep_cols = cols < vt->cols ? cols : vt->cols;
+	size_t i;
+
+	vt_grid_init(&ng, cols, rows);
+	for (r = 0; r < rows; r++) {
+		dst = &ng.rows[r];
+		if (r >= vt->rows) {
+			vt_row_fill(dst, 0, cols, fill);
+			continue;
+		}
+		src = vt_row_at(vt, g, r);
+		memcpy(dst->cells, src->cells, (size_t)keep_cols * sizeof *dst->cells);
+		if (cols > keep_cols)
+			vt_row_fill(dst, keep_cols, cols, fill);
+		if (src->comb != NULL) {
+			dst->comb = xcalloc((size_t)cols * VT_COMB_MAX, sizeof *dst->comb);
+			for (i = 0; i < (size_t)keep_cols * VT_COMB_MAX; i++)
+				dst->comb[i] = src->comb[i];
+		}
+		if (cols < vt->cols && cols > 0 && dst->cells[cols - 1].width == 2)
+			vt_cell_unpair(&dst->cells[cols - 1]);
+	}
+	vt_grid_release(g, vt->rows);
+	*g = ng;
+}
+
+/*
+ * Called by libvterm (inside vterm_set_size) before it moves the cursor by
+ * delta. As libvterm's screen layer does, shrinking the main screen first
+ * scrolls lines off the top, to the callback, so the cursor row survives.
+ */
+static int
+vt_resize_cb(int rows, int cols, VTermPos *delta, void *user)
+{
+	struct vt *vt = user;
+	struct vt_pcell fill = vt_blank(vt);
+	VTermPos cursor;
+	int r, first_blank;
+
+	if (vt->cur == 0 && rows < vt->rows) {
+		vterm_state_get_cursorpos(vt->state, &cursor);
+		for (r = vt->rows - 1; r >= rows; r--) {
+			if (!vt_row_is_blank(vt, vt_row_at(vt, &vt->grid[0], r)) || cursor.row == r)
+				break;
+		}
+		first_blank = r + 1;
+		if (first_blank > rows) {
+			vt_scroll(vt, (VTermRect){ 0, vt->rows, 0, vt->cols }, first_blank - rows, 0);
+			delta->row -= first_blank - rows;
+		}
+	}
+	vt_grid_resize(vt, &vt->grid[0], cols, rows, fill);
+	vt_grid_resize(vt, &vt->grid[1], cols, rows, fill);
+	vt->cols = cols;
+	vt->rows = rows;
+	free(vt->line_text);
+	vt->line_text = xmalloc(VT_ROW_TEXT_MAX(cols));
+	free(vt->scratch);
+	vt->scratch = xcalloc((size_t)rows, sizeof *vt->scratch);
+	vt->wrap_pending = false;
+	if (vt->saved_row >= rows)
+		vt->saved_row = rows - 1;
+	if (vt->saved_col >= cols)
+		vt->saved_col = cols - 1;
+	return 1;
+}
+
+static const VTermStateCallbacks vt_callbacks = {
+	.putglyph = vt_putglyph_cb,
+	.movecursor = vt_movecursor_cb,
+	.scrollrect = vt_scrollrect_cb,
+	.erase = vt_erase_cb,
+	.initpen = vt_initpen_cb,
+	.setpenattr = vt_setpenattr_cb,
+	.settermprop = vt_settermprop_cb,
+	.resize = vt_resize_cb,
+};
+
+/* Answers to queries (DA, DSR) are the client terminal's business: drop libvterm's. */
+static void
+vt_output_cb(const char *s, size_t len, void *user)
+{
+}
+
+static int
+vt_clamp(int n)
+{
+	if (n < VT_MIN_SIZE)
+		return VT_MIN_SIZE;
+	if (n > VT_MAX_SIZE)
+		return VT_MAX_SIZE;
+	return n;
+}
+
+struct vt *
+vt_create(int cols, int rows)
+{
+	struct vt *vt = xcalloc(1, sizeof *vt);
+
+	vt->cols = vt_clamp(cols);
+	vt->rows = vt_clamp(rows);
+	vt->term = vterm_new(vt->rows, vt->cols);
+	if (vt->term == NULL)
+		abort(); /* libvterm only fails to allocate; so would xmalloc */
+	vterm_set_utf8(vt->term, 1);
+	vterm_output_set_callback(vt->term, vt_output_cb, vt);
+	vt->state = vterm_obtain_state(vt->term);
+	vt_grid_init(&vt->grid[0], vt->cols, vt->rows);
+	vt_grid_init(&vt->grid[1], vt->cols, vt->rows);
+	vt->line_text = xmalloc(VT_ROW_TEXT_MAX(vt->cols));
+	vt->scratch = xcalloc((size_t)vt->rows, sizeof *vt->scratch);
+	vt_modes_init(&vt->modes);
+	vterm_state_set_callbacks(vt->state, &vt_callbacks, vt);
+	vterm_state_reset(vt->state, 1);
+	return vt;
+}
+
+void
+vt_destroy(struct vt *vt)
+{
+	if (vt == NULL)
+		return;
+	vterm_free(vt->term);
+	vt_grid_release(&vt->grid[0], vt->rows);
+	vt_grid_release(&vt->grid[1], vt->rows);
+	free(vt->line_text);
+	free(vt->scratch);
+	free(vt);
+}
+
+/*
+ * Two guards for bugs of libvterm 0.1.4 that output can reach:
+ *  - It keeps 16 CSI arguments and writes past them when a CSI has more
+ *    (every ';' or ':' starts one; an SGR with colon sub-parameters has that
+ *    many): the process crashes. vt_feed stops such a CSI with CAN before its
+ *    16th separator and drops the rest of it, across chunks. It follows
+ *    libvterm's parser loosely and errs towards seeing a CSI.
+ *  - DECRC (ESC 8) restores a cursor saved before the screen shrank without
+ *    clamping it, and libvterm then indexes its per-row arrays with that
+ *    row. After an ESC 8 that leaves the cursor outside, vt_feed sends a
+ *    DECSET of the unused mode 0: every CSI ends by clamping the cursor.
+ *    (CSI ? 1048/1049 l restore too, but as CSIs they clamp by themselves.)
+ */
+enum vt_guard_state { VT_GUARD_GROUND, VT_GUARD_ESC, VT_GUARD_CSI, VT_GUARD_DROP };
+
+#define VT_GUARD_MAX_SEPS 15
+
+static void
+vt_feed_clamp(struct vt *vt)
+{
+	VTermPos pos;
+
+	vterm_state_get_cursorpos(vt->state, &pos);
+	if (pos.row < 0 || pos.row >= vt->rows || pos.col < 0 || pos.col >= vt->cols)
+		vterm_input_write(vt->term, "\033[?0h", 6);
+}
+
+void
+vt_feed(struct vt *vt, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *start = data, *e;
+	unsigned char c;
+
+	vt_modes_scan(&vt->modes, data, len);
+	while (p < end) {
+		if (vt->guard == VT_GUARD_GROUND) {
+			if ((e = memchr(p, 0x1b, (size_t)(end - p))) == NULL)
+				break;
+			p = e + 1;
+			vt->guard = VT_GUARD_ESC;
+			continue;
+		}
+		c = (unsigned char)*p++;
+		if (c == 0x1b) {
+			if (vt->guard == VT_GUARD_DROP)
+				start = p - 1;
+			vt->guard = VT_GUARD_ESC;
+			continue;
+		}
+		switch (vt->guard) {
+		case VT_GUARD_ESC:
+			if (c == '[') {
+				vt->guard = VT_GUARD_CSI;
+				vt->guard_seps = 0;
+			} else if (c == '8') {
+				vterm_input_write(vt->term, start, (size_t)(p - start));
+				start = p;
+				vt_feed_clamp(vt);
+				vt->guard = VT_GUARD_GROUND;
+			} else if (c >= 0x20 || c == 0x18 || c == 0x1a)
+				vt->guard = VT_GUARD_GROUND; /* a C0 inside an escape leaves it going */
+			break;
+		case VT_GUARD_CSI:
+			if ((c == ';' || c == ':') && ++vt->guard_seps > VT_GUARD_MAX_SEPS) {
+				vterm_input_write(vt->term, start, (size_t)(p - 1 - start));
+				vterm_input_write(vt->term, "", 1);
+				vt->guard = VT_GUARD_DROP;
+				start = p;
+			} else if (c >= 0x40 || c == 0x18 || c == 0x1a)
+				vt->guard = VT_GUARD_GROUND;
+			break;
+		case VT_GUARD_DROP:
+			start = p;
+			if ((c >= 0x40 && c <= 0x7e) || c == 0x18 || c == 0x1a || c >= 0x80)
+				vt->guard = VT_GUARD_GROUND;
+			break;
+		}
+	}
+	if (vt->guard != VT_GUARD_DROP && start < end)
+		vterm_input_write(vt->term, start, (size_t)(end - start));
+}
+
+void
+vt_resize(struct vt *vt, int cols, int rows)
+{
+	cols = vt_clamp(cols);
+	rows = vt_clamp(rows);
+	if (cols == vt->cols && rows == vt->rows)
+		return;
+	vterm_set_size(vt->term, rows, cols);
+}
+
+void
+vt_get_size(const struct vt *vt, int *cols, int *rows)
+{
+	*cols = vt->cols;
+	*rows = vt->rows;
+}
+
+void
+vt_reset(struct vt *vt, const struct vt_modes *modes)
+{
+	struct vt_pcell blank = { 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT, 0, 1, 0 };
+	struct buf b;
+
+	vterm_state_reset(vt->state, 1);
+	vt_grid_clear(vt, &vt->grid[0], blank);
+	vt_grid_clear(vt, &vt->grid[1], blank);
+	vt->cur = 0;
+	vt->wrap_pending = false;
+	vt->saved_row = vt->saved_col = 0;
+	vt->saved_attrs = 0;
+	vt->saved_fg = vt->saved_bg = VT_COLOR_DEFAULT;
+	vt->guard = VT_GUARD_GROUND;
+	vt_modes_init(&vt->modes);
+	if (modes == NULL)
+		return;
+
+	/* Take the modes as they are and put libvterm into them, so the tail is drawn as it was. */
+	vt_modes_copy(&vt->modes, modes);
+	buf_init(&b, 0);
+	if (modes->alt_screen)
+		buf_adds(&b, "\033[?1049h");
+	vt_render_modes(modes, vt->rows, &b);
+	vterm_input_write(vt->term, b.data, b.len);
+	buf_release(&b);
+}
+
+void
+vt_set_line_cb(struct vt *vt, vt_line_cb cb, void *arg)
+{
+	vt->line_cb = cb;
+	vt->line_arg = arg;
+}
+
+const struct vt_modes *
+vt_get_modes(const struct vt *vt)
+{
+	return &vt->modes;
+}
+
+int
+vt_get_screen_cell(const struct vt *vt, enum vt_screen which, int row, int col,
+		   struct vt_cell *cell)
+{
+	const struct vt_grid *g;
+	const struct vt_row *r;
+	const struct vt_pcell *c;
+	int k;
+
+	if (row < 0 || row >= vt->rows || col < 0 || col >= vt->cols)
+		return -ERR_INVAL;
+	if (which == VT_SCREEN_ACTIVE)
+		g = &vt->grid[vt->cur];
+	else
+		g = &vt->grid[which == VT_SCREEN_ALT ? 1 : 0];
+	r = vt_row_at(vt, g, row);
+	c = &r->cells[col];
+	memset(cell->chars, 0, sizeof cell->chars);
+	cell->chars[0] = c->ch;
+	for (k = 0; k < c->ncomb; k++)
+		cell->chars[k + 1] = r->comb[(size_t)col * VT_COMB_MAX + k];
+	cell->width = c->width;
+	cell->attrs = c->attrs & ~VT_CELL_FLAGS;
+	cell->fg = c->fg;
+	cell->bg = c->bg;
+	cell->bare = (c->attrs & VT_CELL_BARE) != 0;
+	return 0;
+}
+
+int
+vt_get_cell(const struct vt *vt, int row, int col, struct vt_cell *cell)
+{
+	return vt_get_screen_cell(vt, VT_SCREEN_ACTIVE, row, col, cell);
+}
+
+void
+vt_get_cursor(const struct vt *vt, int *row, int *col)
+{
+	VTermPos pos;
+
+	vterm_state_get_cursorpos(vt->state, &pos);
+	*row = pos.row;
+	*col = pos.col;
+}
+
+bool
+vt_is_alt_screen(const struct vt *vt)
+{
+	return vt->cur == 1;
+}
+
+void
+vt_get_pen(const struct vt *vt, struct vt_cell *pen)
+{
+	static const struct {
+		VTermAttr attr;
+		unsigned bit;
+	} bools[] = {
+		{ VTERM_ATTR_BOLD, VT_ATTR_BOLD },       { VTERM_ATTR_ITALIC, VT_ATTR_ITALIC },
+		{ VTERM_ATTR_BLINK, VT_ATTR_BLINK },     { VTERM_ATTR_REVERSE, VT_ATTR_REVERSE },
+		{ VTERM_ATTR_STRIKE, VT_ATTR_STRIKE },
+	};
+	VTermValue v;
+	size_t i;
+
+	memset(pen, 0, sizeof *pen);
+	pen->width = 1;
+	for (i = 0; i < nitems(bools); i++) {
+		if (vterm_state_get_penattr(vt->state, bools[i].attr, &v) && v.boolean)
+			pen->attrs |= bools[i].bit;
+	}
+	if (vterm_state_get_penattr(vt->state, VTERM_ATTR_UNDERLINE, &v))
+		pen->attrs |= vt_underline_attr(v.number);
+	if (vterm_state_get_penattr(vt->state, VTERM_ATTR_FOREGROUND, &v))
+		pen->fg = vt_color(&v.color);
+	if (vterm_state_get_penattr(vt->state, VTERM_ATTR_BACKGROUND, &v))
+		pen->bg = vt_color(&v.color);
+}
+
+void
+vt_get_alt_saved(const struct vt *vt, int *row, int *col, struct vt_cell *pen)
+{
+	*row = vt->saved_row;
+	*col = vt->saved_col;
+	memset(pen, 0, sizeof *pen);
+	pen->width = 1;
+	pen->attrs = vt->saved_attrs;
+	pen->fg = vt->saved_fg;
+	pen->bg = vt->saved_bg;
+}
+
+bool
+vt_is_wrap_pending(const struct vt *vt)
+{
+	VTermPos pos;
+
+	if (!vt->wrap_pending)
+		return false;
+	vterm_state_get_cursorpos(vt->state, &pos);
+	return pos.row == vt->wrap_row && pos.col == vt->wrap_col;
+}
+
+size_t
+vt_get_row_text(const struct vt *vt, int row, char *dst)
+{
+	if (row < 0 || row >= vt->rows) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return vt_row_text(vt, vt_row_at(vt, &vt->grid[vt->cur], row), dst);
+}
