@@ -66,6 +66,21 @@ cli_cmd_key(const char *s, int *key)
 	return false;
 }
 
+/* An option getopt did not accept: name it, then the usage. */
+static int
+cli_cmd_usage(char **argv, const char *usage)
+{
+	const char *bad = argv[optind - 1];
+
+	/* optopt names a short option (unknown, or missing its argument); else a long one. */
+	if (optopt > 0 && optopt < 128 && bad[1] != '-')
+		cli_error(-ERR_USAGE, "bad option '-%c' or missing argument", optopt);
+	else
+		cli_error(-ERR_USAGE, "bad option '%s' or missing argument", bad);
+	fprintf(stderr, "usage: roost %s\n", usage);
+	return err_exit_code(-ERR_USAGE);
+}
+
 static int
 cli_cmd_resolve(struct cli_ctx *ctx, const char *ref, struct cli_session *s)
 {
@@ -142,7 +157,7 @@ cli_cmd_new(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		default:
 			free(o.env);
-			return cli_error(-ERR_USAGE, "usage: roost new [-s NAME] [-d] [-C DIR] [-e K=V]... [-- CMD [ARG]...]");
+			return cli_cmd_usage(argv, "new [-s NAME] [-d] [-C DIR] [-e K=V]... [-- CMD [ARG]...]");
 		}
 	}
 	if (!detach && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
@@ -203,7 +218,7 @@ cli_cmd_attach(struct cli_ctx *ctx, int argc, char **argv)
 	int opt, rc, key = 0x1c;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+r", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			ro = true;
@@ -213,7 +228,7 @@ cli_cmd_attach(struct cli_ctx *ctx, int argc, char **argv)
 				return cli_error(-ERR_USAGE, "bad detach key '%s': use ^X, a character or none", optarg);
 			break;
 		default:
-			return cli_error(-ERR_USAGE, "usage: roost attach [-r] [--detach-key KEY] NAME");
+			return cli_cmd_usage(argv, "attach [-r] [--detach-key KEY] NAME");
 		}
 	}
 	if (argc - optind != 1)
@@ -271,7 +286,7 @@ cli_cmd_ls(struct cli_ctx *ctx, int argc, char **argv)
 		if (opt == 'j')
 			json = true;
 		else
-			return cli_error(-ERR_USAGE, "usage: roost ls [--json]");
+			return cli_cmd_usage(argv, "ls [--json]");
 	}
 	if (optind != argc)
 		return cli_error(-ERR_USAGE, "usage: roost ls [--json]");
@@ -384,9 +399,9 @@ cli_cmd_kill(struct cli_ctx *ctx, int argc, char **argv)
 	int opt, rc, sig = SIGHUP;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "+s:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:")) != -1) {
 		if (opt != 's')
-			return cli_error(-ERR_USAGE, "usage: roost kill [-s SIGNAL] NAME");
+			return cli_cmd_usage(argv, "kill [-s SIGNAL] NAME");
 		if ((sig = cli_cmd_signal_parse(optarg)) < 0)
 			return cli_error(-ERR_USAGE, "unknown signal '%s'", optarg);
 	}
@@ -428,7 +443,7 @@ cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt != 'E')
-			return cli_error(-ERR_USAGE, "usage: roost send NAME TEXT... [--enter]");
+			return cli_cmd_usage(argv, "send NAME TEXT... [--enter]");
 		enter = true;
 	}
 	if (argc - optind < 1 || (argc - optind < 2 && !enter))
@@ -498,9 +513,9 @@ cli_cmd_capture(struct cli_ctx *ctx, int argc, char **argv)
 	int opt, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+e", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "e", opts, NULL)) != -1) {
 		if (opt != 'a' && opt != 'e')
-			return cli_error(-ERR_USAGE, "usage: roost capture [--ansi] NAME");
+			return cli_cmd_usage(argv, "capture [--ansi] NAME");
 		ansi = true;
 	}
 	if (argc - optind != 1)
@@ -560,7 +575,7 @@ cli_cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 	eo.tail = -1;
 	eo.warn = cli_cmd_warn;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+f:n:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:n:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			if (history_format_parse(optarg, &eo.format) != 0)
@@ -572,7 +587,7 @@ cli_cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 			eo.tail = v;
 			break;
 		default:
-			return cli_error(-ERR_USAGE, "usage: roost history NAME [--format raw|text|asciicast] [--tail N]");
+			return cli_cmd_usage(argv, "history NAME [--format raw|text|asciicast] [--tail N]");
 		}
 	}
 	if (argc - optind != 1)

@@ -47,6 +47,17 @@ cli_session_release(struct cli_session *s)
 	memset(s, 0, sizeof *s);
 }
 
+static bool
+cli_session_owns_name(struct cli_ctx *ctx, const char *name, const char *id)
+{
+	char *link = xasprintf("%s/names/%s", ctx->dirs.state, name);
+	char cur[PATH_ID_LEN + 2];
+	ssize_t n = readlink(link, cur, sizeof cur);
+
+	free(link);
+	return n == PATH_ID_LEN && memcmp(cur, id, PATH_ID_LEN) == 0;
+}
+
 int
 cli_session_load(struct cli_ctx *ctx, const char *id, struct cli_session *s)
 {
@@ -71,6 +82,11 @@ cli_session_load(struct cli_ctx *ctx, const char *id, struct cli_session *s)
 	}
 	v = json_object_get(root, "name");
 	s->name = xstrdup(json_is_string(v) ? json_string_value(v) : s->id);
+	if (!cli_session_owns_name(ctx, s->name, s->id)) {
+		/* Its name was taken over by a newer session: it goes by its id. */
+		free(s->name);
+		s->name = xstrdup(s->id);
+	}
 	v = json_object_get(root, "cwd");
 	s->cwd = xstrdup(json_is_string(v) ? json_string_value(v) : "");
 	v = json_object_get(root, "created");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/err.h"
@@ -82,6 +83,7 @@ main(int argc, char **argv)
 		cli_usage(stderr);
 		return 2;
 	}
+	opterr = 0; /* each verb reports bad options itself */
 	memset(&ctx, 0, sizeof ctx);
 	ctx.prog = argv[0];
 	if ((rc = path_dirs_init(&ctx.dirs, &cause)) != 0) {

@@ -160,7 +160,8 @@ class Client:
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(DEADLINE)
         self.s.connect(path)
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0
         if hello:
             self.send(HELLO, struct.pack("<IIHH", 1, flags, cols, rows))
 
@@ -174,13 +175,18 @@ class Client:
         self.s.sendall(struct.pack("<BBHI", 1, typ, 0, len(payload)) + payload)
 
     def recv(self):
-        """Next (type, payload), or None at EOF."""
+        """Next (type, payload), or None at EOF. Linear in the bytes read."""
         while True:
-            if len(self.buf) >= 8:
-                ver, typ, res, n = struct.unpack("<BBHI", self.buf[:8])
-                if len(self.buf) >= 8 + n:
-                    payload = self.buf[8:8 + n]
-                    self.buf = self.buf[8 + n:]
+            avail = len(self.buf) - self.pos
+            if avail >= 8:
+                ver, typ, res, n = struct.unpack_from("<BBHI", self.buf, self.pos)
+                if avail >= 8 + n:
+                    start = self.pos + 8
+                    payload = bytes(self.buf[start:start + n])
+                    self.pos = start + n
+                    if self.pos > (1 << 20):
+                        del self.buf[:self.pos]
+                        self.pos = 0
                     return typ, payload
             chunk = self.s.recv(1 << 20)
             if not chunk:

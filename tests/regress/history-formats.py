@@ -48,7 +48,9 @@ def test_asciicast_plays(env: Env):
         path = os.path.join(env.home, "x.cast")
         with open(path, "w") as f:
             f.write(cast)
-        p = subprocess.run(["asciinema", "cat", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # asciinema opens /dev/tty: give it a terminal with script(1)
+        p = subprocess.run(["script", "-qec", "asciinema cat " + path, "/dev/null"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         check(p.returncode == 0, "asciinema cat failed: %r" % p.stderr)
         check(b"green" in p.stdout and "caf\u00e9".encode() in p.stdout, "asciinema output %r" % p.stdout)
 

@@ -134,8 +134,11 @@ assert_cursor_equal(struct vt *a, struct vt *b)
 
 	vt_get_cursor(a, &ra, &ca);
 	vt_get_cursor(b, &rb, &cb);
-	if (ra != rb || ca != cb)
+	if (ra != rb || ca != cb) {
+		if (diff_step != 0)
+			print_error("at random step %d\n", diff_step);
 		fail_msg("cursor %d,%d vs %d,%d", ra, ca, rb, cb);
+	}
 }
 
 static void
@@ -195,7 +198,7 @@ roundtrip(struct vt *vt)
 	struct buf b;
 	struct vt *copy;
 	const struct vt_modes *ma = vt_get_modes(vt), *mb;
-	int cols, rows, ta, ba, tb, bb;
+	int cols, rows, ta, ba, tb, bb, row, col;
 
 	vt_get_size(vt, &cols, &rows);
 	buf_init(&b, 0);
@@ -206,11 +209,17 @@ roundtrip(struct vt *vt)
 
 	assert_int_equal(vt_is_alt_screen(vt), vt_is_alt_screen(copy));
 	assert_screens_equal(vt, copy, VT_SCREEN_ACTIVE);
-	assert_cursor_equal(vt, copy);
+	normal_region(ma, rows, &ta, &ba);
+	vt_get_cursor(vt, &row, &col);
+	/*
+	 * With origin mode on, CUP cannot put the cursor outside the region
+	 * (DECRC can): a documented limit of the rendering, not checked.
+	 */
+	if (!ma->origin || (row >= ta - 1 && row < ba))
+		assert_cursor_equal(vt, copy);
 	assert_pen_equal(vt, copy);
 	mb = vt_get_modes(copy);
 	/* The copy's region is what the renderer could express on this screen. */
-	normal_region(ma, rows, &ta, &ba);
 	normal_region(mb, rows, &tb, &bb);
 	assert_int_equal(ta, tb);
 	assert_int_equal(ba, bb);
@@ -741,10 +750,24 @@ test_resize(void **state)
 	feed(vt, "\033[12;25Hend");
 	roundtrip_check(vt, true);
 
+	/* Shrinking with the cursor above lower text: never push the cursor's own line. */
+	feed(vt, "\033[H\033[2J\033[12;1Hlow\033[3;1Hcursor");
+	vt_resize(vt, 30, 6);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.v[3], "");
+	assert_string_equal(l.v[4], "");
+	vt_get_cursor(vt, &row, &col);
+	assert_int_equal(row, 0);
+	assert_int_equal(col, 6);
+	vt_get_row_text(vt, 0, line);
+	assert_string_equal(line, "cursor");
+	feed(vt, "\033[30;1H\033[12;1H");
+	roundtrip_check(vt, true);
+
 	/* On the alternate screen nothing is pushed. */
-	feed(vt, "\033[?1049h\033[12;1Hbottom");
+	feed(vt, "\033[?1049h\033[6;1Hbottom");
 	vt_resize(vt, 30, 4);
-	assert_int_equal(l.n, 3);
+	assert_int_equal(l.n, 5);
 	roundtrip_check(vt, true);
 	lines_free(&l);
 	vt_destroy(vt);
@@ -869,11 +892,16 @@ test_restore_after_shrink(void **state)
 	feed(vt, "\033[18;35H\0337\033[H");
 	vt_resize(vt, 7, 5);
 	/* Each of these indexes libvterm's rows with the cursor row. */
-	feed(vt, "\0338\033#6\033[1K\033[L\033[@x\0338\033[2Kab");
+	feed(vt, "\0338");
 	vt_get_cursor(vt, &row, &col);
-	assert_true(row >= 0 && row < 5 && col >= 0 && col < 7);
+	assert_int_equal(row, 4);
+	assert_int_equal(col, 6);
+	feed(vt, "\033#6\033[1K\033[L\033[@x\0338\033[2K\rab");
+	vt_get_cursor(vt, &row, &col);
+	assert_int_equal(row, 4);
+	assert_int_equal(col, 2);
 	vt_get_row_text(vt, 4, line);
-	assert_string_equal(line, "     ab");
+	assert_string_equal(line, "ab");
 	roundtrip_check(vt, true);
 	vt_destroy(vt);
 }
@@ -1387,8 +1415,12 @@ gen_token(struct buf *b, int cols, int rows)
 			gen_add(b, "\033[?69h\033[%u;%us", left, right);
 		}
 	} else if (k < 94) {
-		buf_adds(b, (const char *[]){ "\033[1\"q", "\033[0\"q", "\033[?J", "\033[?K",
-					      "\033#8" }[rng(5)]);
+		/*
+		 * Protected text stays ASCII: libvterm's screen layer protects
+		 * only the left half of a wide char (we protect both, as xterm).
+		 */
+		buf_adds(b, (const char *[]){ "\033[1\"qPROT\033[0\"q", "\033[?J", "\033[?1J",
+					      "\033[?K", "\033#8" }[rng(5)]);
 	} else {
 		n = 1 + rng(8);
 		for (i = 0; i < n; i++)
@@ -1432,6 +1464,13 @@ diff_run(unsigned seed, int cols, int rows, int steps, bool resizes)
 		buf_clear(&b);
 		gen_token(&b, cols, rows);
 		if (resizes && rng(200) == 0) {
+			/*
+			 * With the cursor above text lower down, libvterm's screen
+			 * layer scrolls the cursor off the top on a shrink (we stop
+			 * at the cursor; see test_resize): resize from the last row.
+			 */
+			vt_feed(vt, "\033[?6l\033[999;1H", 14);
+			vterm_input_write(lv.vt, "\033[?6l\033[999;1H", 14);
 			cols = 5 + (int)rng(40);
 			rows = 2 + (int)rng(20);
 			if (getenv("VT_TEST_TRACE") != NULL)
