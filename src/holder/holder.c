@@ -140,6 +140,7 @@ holder_pty_read(struct holder *h)
 		h->pty_fd = -1;
 		return;
 	}
+	h->vt_quiet = false;
 	holder_state_log(h, HISTORY_OUTPUT, h->rbuf, (size_t)n);
 	holder_peer_output(h, h->rbuf, (size_t)n);
 	holder_state_vt_add(h, h->rbuf, (size_t)n);
@@ -199,8 +200,13 @@ holder_timeout(struct holder *h, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 
+	/*
+	 * The screen catches up once output has paused for HOLDER_VT_QUIET_MS,
+	 * then keeps going in slices while the pause lasts; while output flows it
+	 * waits (and resynchronises from the tail if it falls off the ring).
+	 */
 	if (h->vr_done < h->vr_head)
-		return 0;
+		return h->vt_quiet ? 0 : HOLDER_VT_QUIET_MS;
 	if (h->hw_dirty)
 		next = h->last_sync_ns + (uint64_t)h->sync_ms * 1000000u;
 	if (h->exited && holder_peer_attached(h) == 0) {
@@ -259,6 +265,7 @@ holder_loop(struct holder *h)
 			break;
 		}
 		if (n <= 0) {
+			h->vt_quiet = true;
 			holder_state_vt_step(h, HOLDER_VT_IDLE_SLICE);
 		} else {
 			if (pfd[0].revents & POLLIN)
@@ -282,7 +289,6 @@ holder_loop(struct holder *h)
 			}
 			if (pfd[1].revents & POLLIN)
 				holder_peer_accept(h);
-			holder_state_vt_step(h, HOLDER_VT_BUSY_SLICE);
 		}
 		holder_peer_reap(h);
 		now = holder_now_ns();

@@ -17,8 +17,8 @@
 #define HOLDER_READ_SIZE (64 * 1024)       /* one PTY read */
 #define HOLDER_VT_RING (1024 * 1024)       /* output the screen has not consumed yet */
 #define HOLDER_VT_TAIL (256 * 1024)        /* replayed after the screen fell off the ring */
-#define HOLDER_VT_BUSY_SLICE (8 * 1024)    /* screen work per loop turn while output flows */
-#define HOLDER_VT_IDLE_SLICE (64 * 1024)   /* screen work per loop turn when idle */
+#define HOLDER_VT_QUIET_MS 1               /* output pause after which the screen catches up */
+#define HOLDER_VT_IDLE_SLICE (64 * 1024)   /* screen work per loop turn during a pause */
 #define HOLDER_PEER_QUEUE (1024 * 1024)    /* a client further behind than this lags */
 #define HOLDER_MAX_PEERS 64
 #define HOLDER_INPUT_QUEUE (256 * 1024)    /* input waiting for the PTY */
@@ -76,6 +76,7 @@ struct holder {
 	uint64_t vr_head;      /* output bytes put in the ring */
 	uint64_t vr_done;      /* output bytes the screen has consumed */
 	bool vr_resync;
+	bool vt_quiet;         /* no output since the last idle poll: the screen may work */
 	uint64_t vt_resyncs;
 
 	char *inq;             /* input waiting for the PTY */
