@@ -17,16 +17,16 @@ enum vt_modes_state {
 	VT_MODES_CSI,
 	VT_MODES_OSC,
 	VT_MODES_OSC_ESC, /* ESC inside an OSC: ST if '\' follows */
-	VT_MODES_STR,     /* DCS, SOS, PM, APC: skipped */
+	VT_MODES_STR,	  /* DCS, SOS, PM, APC: skipped */
 	VT_MODES_STR_ESC,
 };
 
-#define VT_MODES_MAX_PARAMS 32 /* as xterm; more are ignored */
+#define VT_MODES_MAX_PARAMS 32	   /* as xterm; more are ignored */
 #define VT_MODES_MAX_NUMBER 100000 /* bigger parameters are clamped */
 #define VT_MODES_SEQ_OVER sizeof(((struct vt_modes *)0)->seq)
 
 /* m->osc: >= 0 while the OSC number is read (0 before a digit, else the number + 1), or: */
-#define VT_MODES_OSC_SKIP (-1)  /* not a title: skipped to its end */
+#define VT_MODES_OSC_SKIP (-1)	/* not a title: skipped to its end */
 #define VT_MODES_OSC_TITLE (-2) /* OSC 0 or 2: the title is being read */
 
 void
@@ -56,7 +56,7 @@ vt_modes_copy(struct vt_modes *dst, const struct vt_modes *src)
 	dst->tlen = 0;
 }
 
-/* DECSTR as xterm does it: keys, origin, autowrap, cursor, insert and margins; not mouse, paste or screen. */
+/* DECSTR as xterm does it: keys, origin, autowrap, cursor, insert, margins; not mouse or paste. */
 static void
 vt_modes_soft_reset(struct vt_modes *m)
 {
@@ -171,8 +171,8 @@ vt_modes_csi(struct vt_modes *m, char final)
 	const char *s = m->seq;
 	size_t n = m->seqlen;
 
-	if (n >= VT_MODES_SEQ_OVER)
-		return;
+	if (n >= VT_MODES_SEQ_OVER || strchr("hlqrp", final) == NULL)
+		return; /* SGR and the rest: not a mode */
 	if (n > 0 && s[0] >= 0x3c && s[0] <= 0x3f) {
 		leader = s[0];
 		s++;
@@ -291,7 +291,8 @@ vt_modes_esc(struct vt_modes *m, unsigned char c)
 		if (c >= 0x20 && c <= 0x2f)
 			m->st = VT_MODES_ESC_INTER;
 		else if (c < 0x20 && c != 0x18 && c != 0x1a)
-			m->st = VT_MODES_ESC; /* C0 inside an escape is obeyed and the escape goes on */
+			m->st =
+			    VT_MODES_ESC; /* C0 inside an escape is obeyed and the escape goes on */
 		break;
 	}
 }
@@ -323,10 +324,14 @@ vt_modes_scan(struct vt_modes *m, const char *data, size_t len)
 			break;
 		case VT_MODES_CSI:
 			if (c >= 0x20 && c <= 0x3f) {
-				if (m->seqlen < VT_MODES_SEQ_OVER - 1)
-					m->seq[m->seqlen++] = (char)c;
-				else
-					m->seqlen = VT_MODES_SEQ_OVER; /* too long: dropped at its end */
+				/* Parameters come in runs: take the run at once. */
+				for (p--; p < end && *p >= 0x20 && *p <= 0x3f; p++) {
+					if (m->seqlen < VT_MODES_SEQ_OVER - 1)
+						m->seq[m->seqlen++] = (char)*p;
+					else
+						m->seqlen = VT_MODES_SEQ_OVER; /* too long: dropped
+										  at its end */
+				}
 			} else if (c >= 0x40 && c <= 0x7e) {
 				vt_modes_csi(m, (char)c);
 				m->st = VT_MODES_GROUND;
@@ -348,7 +353,8 @@ vt_modes_scan(struct vt_modes *m, const char *data, size_t len)
 				vt_modes_title_add(m, c);
 			else if (m->osc >= 0) {
 				if (c >= '0' && c <= '9' && m->osc < 1000)
-					m->osc = (m->osc == 0 ? 0 : m->osc - 1) * 10 + (c - '0') + 1;
+					m->osc =
+					    (m->osc == 0 ? 0 : m->osc - 1) * 10 + (c - '0') + 1;
 				else if (c == ';' && (m->osc == 1 || m->osc == 3))
 					m->osc = VT_MODES_OSC_TITLE;
 				else
@@ -361,7 +367,8 @@ vt_modes_scan(struct vt_modes *m, const char *data, size_t len)
 					vt_modes_title_end(m);
 				m->st = VT_MODES_GROUND;
 			} else
-				vt_modes_esc(m, c); /* not ST: the OSC is dropped, an escape begins */
+				vt_modes_esc(m,
+					     c); /* not ST: the OSC is dropped, an escape begins */
 			break;
 		case VT_MODES_STR:
 			if (c == 0x1b)

@@ -118,8 +118,8 @@ static const struct {
 	const char *on;
 	const char *off;
 } vt_render_attrs[] = {
-	{ VT_ATTR_ITALIC, "3", "23" }, { VT_ATTR_BLINK, "5", "25" },   { VT_ATTR_REVERSE, "7", "27" },
-	{ VT_ATTR_CONCEAL, "8", "28" }, { VT_ATTR_STRIKE, "9", "29" },
+    {VT_ATTR_ITALIC, "3", "23"},  {VT_ATTR_BLINK, "5", "25"},  {VT_ATTR_REVERSE, "7", "27"},
+    {VT_ATTR_CONCEAL, "8", "28"}, {VT_ATTR_STRIKE, "9", "29"},
 };
 
 static const char *
@@ -293,11 +293,26 @@ vt_render_screen(struct vt_render *r, struct vt *vt, enum vt_screen which)
 				if (end == cols)
 					vt_render_csi(r, "", -1, -1, 'K');
 				else
-					vt_render_csi(r, "", end - col == 1 ? -1 : end - col, -1, 'X');
+					vt_render_csi(r, "", end - col == 1 ? -1 : end - col, -1,
+						      'X');
 			}
 			col = end - 1;
 		}
 	}
+}
+
+/* OSC 2 with the title; control bytes are dropped even if the modes did not come from a tracker. */
+static void
+vt_render_title(struct vt_render *r, const char *title)
+{
+	size_t i, n = strnlen(title, VT_TITLE_MAX - 1);
+
+	vt_render_adds(r, "\033]2;");
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)title[i] >= 0x20 && title[i] != 0x7f)
+			vt_render_add(r, title + i, 1);
+	}
+	vt_render_adds(r, "\033\\");
 }
 
 /* The region the terminal should have, or false for the whole screen. */
@@ -349,7 +364,7 @@ vt_render_keys(struct vt_render *r, const struct vt_modes *m)
 int
 vt_render_modes(const struct vt_modes *m, int rows, struct buf *out)
 {
-	struct vt_render r = { out, 0, 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT };
+	struct vt_render r = {out, 0, 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT};
 	int top, bottom;
 
 	vt_render_keys(&r, m);
@@ -366,7 +381,7 @@ vt_render_modes(const struct vt_modes *m, int rows, struct buf *out)
 int
 vt_render_ansi(struct vt *vt, const struct vt_modes *modes, struct buf *out)
 {
-	struct vt_render r = { out, 0, 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT };
+	struct vt_render r = {out, 0, 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT};
 	const struct vt_modes *m = modes != NULL ? modes : vt_get_modes(vt);
 	struct vt_cell pen, cell;
 	int cols, rows, row, col, top, bottom, off, at = -1;
@@ -376,9 +391,9 @@ vt_render_ansi(struct vt *vt, const struct vt_modes *modes, struct buf *out)
 
 	/*
 	 * Whatever the terminal was doing: soft reset, main screen, default pen,
-	 * G0 = ASCII, no insert, no origin, no margins, no autowrap while drawing.
+	 * no insert, no origin, no margins, no autowrap while drawing.
 	 */
-	vt_render_adds(&r, "\033[!p\033[?1049l\033[0m\033(B\017\033[4l\033[?6;69l\033[r\033[?7l"
+	vt_render_adds(&r, "\033[!p\033[?1049l\033[0m\033[4l\033[?6;69l\033[r\033[?7l"
 			   "\033[H\033[2J");
 	vt_render_screen(&r, vt, VT_SCREEN_MAIN);
 
@@ -394,11 +409,8 @@ vt_render_ansi(struct vt *vt, const struct vt_modes *modes, struct buf *out)
 	}
 
 	vt_render_keys(&r, m);
-	if (m->title[0] != '\0') {
-		vt_render_adds(&r, "\033]2;");
-		vt_render_add(&r, m->title, strnlen(m->title, VT_TITLE_MAX - 1));
-		vt_render_adds(&r, "\033\\");
-	}
+	if (m->title[0] != '\0')
+		vt_render_title(&r, m->title);
 	region = vt_render_region(m, rows, &top, &bottom);
 	if (region)
 		vt_render_csi(&r, "", top, bottom, 'r');
@@ -409,9 +421,10 @@ vt_render_ansi(struct vt *vt, const struct vt_modes *modes, struct buf *out)
 	vt_get_cursor(vt, &row, &col);
 	wrap = m->autowrap && vt_is_wrap_pending(vt);
 	if (wrap) {
-		/* A bare mark would join the glyph drawn last; such a cursor is left not pending. */
-		vt_get_screen_cell(vt, VT_SCREEN_ACTIVE, row, col, &cell);
-		if (cell.chars[0] == 0 || cell.bare || cell.width == 0)
+		/* A bare mark would join the glyph drawn last; such a cursor is left not pending.
+		 */
+		if (vt_get_screen_cell(vt, VT_SCREEN_ACTIVE, row, col, &cell) != 0 ||
+		    cell.chars[0] == 0 || cell.bare || cell.width == 0)
 			wrap = false;
 		else {
 			vt_render_goto(&r, row - off, col, &at);

@@ -16,9 +16,9 @@
 
 #define VT_MIN_SIZE 1
 #define VT_MAX_SIZE 1000
-#define VT_COMB_MAX 5            /* code points after the first in one cell */
+#define VT_COMB_MAX 5		 /* code points after the first in one cell */
 #define VT_CELL_PROTECTED 0x8000 /* DECSCA, in vt_pcell.attrs; not a VT_ATTR_ */
-#define VT_CELL_BARE 0x4000      /* vt_cell.bare, in vt_pcell.attrs */
+#define VT_CELL_BARE 0x4000	 /* vt_cell.bare, in vt_pcell.attrs */
 #define VT_CELL_FLAGS (VT_CELL_PROTECTED | VT_CELL_BARE)
 
 /* A stored cell, 16 bytes; its combining code points live in the row. */
@@ -27,8 +27,8 @@ struct vt_pcell {
 	uint32_t fg;
 	uint32_t bg;
 	uint16_t attrs; /* VT_ATTR_* | VT_CELL_FLAGS */
-	uint8_t width;  /* 1, 2, or 0 for the right half of a wide char */
-	uint8_t ncomb;  /* code points at row->comb[col * VT_COMB_MAX] */
+	uint8_t width;	/* 1, 2, or 0 for the right half of a wide char */
+	uint8_t ncomb;	/* code points at row->comb[col * VT_COMB_MAX] */
 };
 
 struct vt_row {
@@ -52,31 +52,32 @@ struct vt {
 	int cols;
 	int rows;
 	struct vt_grid grid[2]; /* main, alternate */
-	int cur;                /* index into grid of the screen on display */
+	int cur;		/* index into grid of the screen on display */
 
-	uint16_t pen_attrs; /* the pen, mirrored from setpenattr */
-	uint32_t pen_fg;
-	uint32_t pen_bg;
+	struct vt_pcell pen; /* mirrored from setpenattr: a glyph cell but for ch */
 
 	struct vt_modes modes;
 
-	int guard;      /* enum vt_guard_state, see vt_feed */
-	int guard_seps; /* separators seen in the current CSI */
+	int guard;	   /* enum vt_guard_state, see vt_feed */
+	int guard_seps;	   /* separators seen in the current CSI */
+	int guard_len;	   /* parameter and intermediate bytes in the current CSI */
+	char guard_seq[8]; /* the first of them */
+	bool guard_lrmm;   /* DECLRMM (?69) is on: CSI s is DECSLRM, not SCOSC */
+	char utf8_hold[4]; /* a UTF-8 character cut at the end of the last write */
+	size_t utf8_len;
 
 	vt_line_cb line_cb;
 	void *line_arg;
-	char *line_text;        /* VT_ROW_TEXT_MAX(cols) bytes for a scrolled line */
+	char *line_text;	/* VT_ROW_TEXT_MAX(cols) bytes for a scrolled line */
 	struct vt_row *scratch; /* rows entries, for scrolling a region */
 
 	bool wrap_pending; /* see vt_is_wrap_pending */
-	int wrap_row;      /* where the glyph that filled the row starts */
+	int wrap_row;	   /* where the glyph that filled the row starts */
 	int wrap_col;
 
 	int saved_row; /* main screen cursor and pen when the alt screen was entered */
 	int saved_col;
-	uint16_t saved_attrs;
-	uint32_t saved_fg;
-	uint32_t saved_bg;
+	struct vt_pcell saved_pen;
 };
 
 static inline struct vt_row *
@@ -93,8 +94,9 @@ vt_row_at(const struct vt *vt, const struct vt_grid *g, int r)
 static inline struct vt_pcell
 vt_blank(const struct vt *vt)
 {
-	struct vt_pcell c = { 0, vt->pen_fg, vt->pen_bg, 0, 1, 0 };
+	struct vt_pcell c = vt->pen;
 
+	c.attrs = 0;
 	return c;
 }
 
@@ -108,16 +110,18 @@ vt_cell_unpair(struct vt_pcell *c)
 	c->ncomb = 0;
 }
 
+/* Through a local pointer: with -fno-strict-aliasing a store could change row->cells. */
 static void
 vt_row_fill(struct vt_row *row, int from, int to, struct vt_pcell fill)
 {
+	struct vt_pcell *c = row->cells;
 	int i;
 
 	for (i = from; i < to; i++)
-		row->cells[i] = fill;
+		c[i] = fill;
 }
 
-/* Restore the wide-char invariant over a whole row: every 2 is followed by a 0 and every 0 follows a 2. */
+/* Restore the wide-char invariant of a row: a width 2 comes before a 0, a 0 after a 2. */
 static void
 vt_row_fix(const struct vt *vt, struct vt_row *row)
 {
@@ -167,7 +171,7 @@ vt_row_copy(const struct vt *vt, struct vt_row *dst, int dcol, const struct vt_r
 static void
 vt_grid_init(struct vt_grid *g, int cols, int rows)
 {
-	struct vt_pcell blank = { 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT, 0, 1, 0 };
+	struct vt_pcell blank = {0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT, 0, 1, 0};
 	size_t i, n = (size_t)cols * (size_t)rows;
 
 	g->block = xmalloc(n * sizeof *g->block);
@@ -367,16 +371,24 @@ vt_scroll(struct vt *vt, VTermRect rect, int down, int right)
 	for (r = first; r != last; r += step)
 		vt_row_copy(vt, vt_row_at(vt, g, r), dcol, vt_row_at(vt, g, r + down), scol, n);
 	if (down > 0)
-		vt_erase(vt, (VTermRect){ rect.end_row - down, rect.end_row, rect.start_col, rect.end_col },
-			 false);
+		vt_erase(
+		    vt,
+		    (VTermRect){rect.end_row - down, rect.end_row, rect.start_col, rect.end_col},
+		    false);
 	else if (down < 0)
-		vt_erase(vt, (VTermRect){ rect.start_row, rect.start_row - down, rect.start_col, rect.end_col },
+		vt_erase(vt,
+			 (VTermRect){rect.start_row, rect.start_row - down, rect.start_col,
+				     rect.end_col},
 			 false);
 	if (right > 0)
-		vt_erase(vt, (VTermRect){ rect.start_row, rect.end_row, rect.end_col - right, rect.end_col },
-			 false);
+		vt_erase(
+		    vt,
+		    (VTermRect){rect.start_row, rect.end_row, rect.end_col - right, rect.end_col},
+		    false);
 	else if (right < 0)
-		vt_erase(vt, (VTermRect){ rect.start_row, rect.end_row, rect.start_col, rect.start_col - right },
+		vt_erase(vt,
+			 (VTermRect){rect.start_row, rect.end_row, rect.start_col,
+				     rect.start_col - right},
 			 false);
 	for (r = rect.start_row; r < rect.end_row; r++)
 		vt_row_fix(vt, vt_row_at(vt, g, r));
@@ -423,13 +435,13 @@ vt_putglyph_cb(VTermGlyphInfo *info, VTermPos pos, void *user)
 		w = 1;
 	row = vt_row_at(vt, &vt->grid[vt->cur], pos.row);
 	c = row->cells + col;
+	*c = vt->pen;
 	c->ch = info->chars[0];
-	c->fg = vt->pen_fg;
-	c->bg = vt->pen_bg;
-	c->attrs = vt->pen_attrs | (info->protected_cell ? VT_CELL_PROTECTED : 0) |
-		   (info->width == 0 ? VT_CELL_BARE : 0);
+	if (info->protected_cell)
+		c->attrs |= VT_CELL_PROTECTED;
+	if (info->width == 0)
+		c->attrs |= VT_CELL_BARE;
 	c->width = (uint8_t)w;
-	c->ncomb = 0;
 	if (info->chars[0] != 0 && info->chars[1] != 0) {
 		uint32_t *comb = vt_row_comb(vt, row) + (size_t)col * VT_COMB_MAX;
 
@@ -444,7 +456,8 @@ vt_putglyph_cb(VTermGlyphInfo *info, VTermPos pos, void *user)
 		c[1].ncomb = 0;
 	}
 	vt_row_fix_edges(vt, row, col, col + w);
-	/* As libvterm: the cursor stays on a glyph that reaches the edge; a bare mark never moves it. */
+	/* As libvterm: the cursor stays on a glyph that reaches the edge; a bare mark never moves
+	 * it. */
 	vt->wrap_pending = info->width > 0 && col + w >= vt->cols;
 	vt->wrap_row = pos.row;
 	vt->wrap_col = col;
@@ -504,9 +517,7 @@ vt_initpen_cb(void *user)
 {
 	struct vt *vt = user;
 
-	vt->pen_attrs = 0;
-	vt->pen_fg = VT_COLOR_DEFAULT;
-	vt->pen_bg = VT_COLOR_DEFAULT;
+	vt->pen = (struct vt_pcell){0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT, 0, 1, 0};
 	vt->cur = 0;
 	vt->wrap_pending = false;
 	return 1;
@@ -535,22 +546,22 @@ vt_setpenattr_cb(VTermAttr attr, VTermValue *val, void *user)
 		bit = VT_ATTR_STRIKE;
 		break;
 	case VTERM_ATTR_UNDERLINE:
-		vt->pen_attrs &= ~(VT_ATTR_UNDERLINE | VT_ATTR_UNDERLINE2 | VT_ATTR_UNDERCURL);
-		vt->pen_attrs |= vt_underline_attr(val->number);
+		vt->pen.attrs &= ~(VT_ATTR_UNDERLINE | VT_ATTR_UNDERLINE2 | VT_ATTR_UNDERCURL);
+		vt->pen.attrs |= vt_underline_attr(val->number);
 		return 1;
 	case VTERM_ATTR_FOREGROUND:
-		vt->pen_fg = vt_color(&val->color);
+		vt->pen.fg = vt_color(&val->color);
 		return 1;
 	case VTERM_ATTR_BACKGROUND:
-		vt->pen_bg = vt_color(&val->color);
+		vt->pen.bg = vt_color(&val->color);
 		return 1;
 	default:
 		return 1;
 	}
 	if (val->boolean)
-		vt->pen_attrs |= bit;
+		vt->pen.attrs |= bit;
 	else
-		vt->pen_attrs &= ~bit;
+		vt->pen.attrs &= ~bit;
 	return 1;
 }
 
@@ -567,9 +578,7 @@ vt_settermprop_cb(VTermProp prop, VTermValue *val, void *user)
 		vterm_state_get_cursorpos(vt->state, &pos);
 		vt->saved_row = pos.row;
 		vt->saved_col = pos.col;
-		vt->saved_attrs = vt->pen_attrs;
-		vt->saved_fg = vt->pen_fg;
-		vt->saved_bg = vt->pen_bg;
+		vt->saved_pen = vt->pen;
 	}
 	/* Entering, libvterm then erases the alternate screen through erase. */
 	vt->cur = val->boolean ? 1 : 0;
@@ -624,7 +633,9 @@ vt_grid_resize(struct vt *vt, struct vt_grid *g, int cols, int rows, struct vt_p
 /*
  * Called by libvterm (inside vterm_set_size) before it moves the cursor by
  * delta. As libvterm's screen layer does, shrinking the main screen first
- * scrolls lines off the top, to the callback, so the cursor row survives.
+ * scrolls lines off the top, to the callback, so that the cursor row and
+ * what is above blank rows at the bottom survive; unlike it, never more
+ * lines than are above the cursor (it would leave the cursor above row 0).
  */
 static int
 vt_resize_cb(int rows, int cols, VTermPos *delta, void *user)
@@ -632,7 +643,7 @@ vt_resize_cb(int rows, int cols, VTermPos *delta, void *user)
 	struct vt *vt = user;
 	struct vt_pcell fill = vt_blank(vt);
 	VTermPos cursor;
-	int r, first_blank;
+	int r, first_blank, push;
 
 	if (vt->cur == 0 && rows < vt->rows) {
 		vterm_state_get_cursorpos(vt->state, &cursor);
@@ -641,9 +652,12 @@ vt_resize_cb(int rows, int cols, VTermPos *delta, void *user)
 				break;
 		}
 		first_blank = r + 1;
-		if (first_blank > rows) {
-			vt_scroll(vt, (VTermRect){ 0, vt->rows, 0, vt->cols }, first_blank - rows, 0);
-			delta->row -= first_blank - rows;
+		push = first_blank - rows;
+		if (push > cursor.row)
+			push = cursor.row;
+		if (push > 0) {
+			vt_scroll(vt, (VTermRect){0, vt->rows, 0, vt->cols}, push, 0);
+			delta->row -= push;
 		}
 	}
 	vt_grid_resize(vt, &vt->grid[0], cols, rows, fill);
@@ -663,14 +677,14 @@ vt_resize_cb(int rows, int cols, VTermPos *delta, void *user)
 }
 
 static const VTermStateCallbacks vt_callbacks = {
-	.putglyph = vt_putglyph_cb,
-	.movecursor = vt_movecursor_cb,
-	.scrollrect = vt_scrollrect_cb,
-	.erase = vt_erase_cb,
-	.initpen = vt_initpen_cb,
-	.setpenattr = vt_setpenattr_cb,
-	.settermprop = vt_settermprop_cb,
-	.resize = vt_resize_cb,
+    .putglyph = vt_putglyph_cb,
+    .movecursor = vt_movecursor_cb,
+    .scrollrect = vt_scrollrect_cb,
+    .erase = vt_erase_cb,
+    .initpen = vt_initpen_cb,
+    .setpenattr = vt_setpenattr_cb,
+    .settermprop = vt_settermprop_cb,
+    .resize = vt_resize_cb,
 };
 
 /* Answers to queries (DA, DSR) are the client terminal's business: drop libvterm's. */
@@ -726,7 +740,14 @@ vt_destroy(struct vt *vt)
 }
 
 /*
- * Two guards for bugs of libvterm 0.1.4 that output can reach:
+ * libvterm 0.1.4 lacks SCOSC and SCORC (CSI s, CSI u: save and restore the
+ * cursor, as DECSC and DECRC in xterm), which programs use for status
+ * lines: vt_feed turns them into ESC 7 and ESC 8 (CAN drops the CSI that
+ * libvterm has begun). It also holds three guards for bugs of libvterm
+ * 0.1.4 that output can reach:
+ *  - Its parser needs stack in proportion to the length of one write (about
+ *    4 bytes a byte: a 2 MB write overflows an 8 MB stack). vt_write hands
+ *    it at most VT_WRITE_MAX bytes at a time.
  *  - It keeps 16 CSI arguments and writes past them when a CSI has more
  *    (every ';' or ':' starts one; an SGR with colon sub-parameters has that
  *    many): the process crashes. vt_feed stops such a CSI with CAN before its
@@ -741,6 +762,99 @@ vt_destroy(struct vt *vt)
 enum vt_guard_state { VT_GUARD_GROUND, VT_GUARD_ESC, VT_GUARD_CSI, VT_GUARD_DROP };
 
 #define VT_GUARD_MAX_SEPS 15
+#define VT_WRITE_MAX 4096
+
+/* At the final byte of a CSI: track ?69, and say whether it is SCOSC ('7') or SCORC ('8'). */
+static char
+vt_feed_csi_end(struct vt *vt, unsigned char final)
+{
+	const char *s = vt->guard_seq;
+	int n = vt->guard_len, i, num = -1;
+
+	if (n == 0 && final == 's' && !vt->guard_lrmm)
+		return '7';
+	if (n == 0 && final == 'u')
+		return '8';
+	if ((final == 'h' || final == 'l') && n > 1 && n <= (int)sizeof vt->guard_seq &&
+	    s[0] == '?') {
+		for (i = 1; i <= n; i++) {
+			if (i < n && s[i] >= '0' && s[i] <= '9')
+				num = (num < 0 ? 0 : num * 10) + (s[i] - '0');
+			else {
+				if (num == 69)
+					vt->guard_lrmm = final == 'h';
+				num = -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Length of the UTF-8 sequence a lead byte starts (1 for anything else). */
+static size_t
+vt_utf8_need(unsigned char c)
+{
+	if (c >= 0xf0 && c <= 0xf7)
+		return 4;
+	if (c >= 0xe0)
+		return c <= 0xef ? 3 : 1;
+	if (c >= 0xc0)
+		return 2;
+	return 1;
+}
+
+static void
+vt_write_chunks(struct vt *vt, const char *data, size_t len)
+{
+	size_t n;
+
+	for (; len > 0; data += n, len -= n) {
+		n = len < VT_WRITE_MAX ? len : VT_WRITE_MAX;
+		vterm_input_write(vt->term, data, n);
+	}
+}
+
+/*
+ * Write to libvterm, holding back a UTF-8 character cut at the end: libvterm
+ * 0.1.4 turns a character split across two writes into U+FFFD, and PTY reads
+ * (and the holder's slices) split characters anywhere.
+ */
+static void
+vt_write(struct vt *vt, const char *data, size_t len)
+{
+	size_t i, k;
+
+	if (vt->utf8_len > 0) {
+		size_t need = vt_utf8_need((unsigned char)vt->utf8_hold[0]);
+
+		while (vt->utf8_len < need && len > 0 && ((unsigned char)*data & 0xc0) == 0x80) {
+			vt->utf8_hold[vt->utf8_len++] = *data++;
+			len--;
+		}
+		if (vt->utf8_len < need && len == 0)
+			return; /* still cut: wait for more */
+		if (vt->utf8_len < need)
+			vterm_input_write(vt->term, "\xef\xbf\xbd", 3); /* broken: U+FFFD */
+		else
+			vterm_input_write(vt->term, vt->utf8_hold, vt->utf8_len);
+		vt->utf8_len = 0;
+	}
+	/* A lead byte within the last three bytes whose sequence does not fit is held. */
+	for (k = 1; k <= 3 && k <= len; k++) {
+		unsigned char c = (unsigned char)data[len - k];
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		if (c >= 0xc0 && vt_utf8_need(c) > k) {
+			i = len - k;
+			memcpy(vt->utf8_hold, data + i, k);
+			vt->utf8_len = k;
+			len = i;
+		}
+		break;
+	}
+	vt_write_chunks(vt, data, len);
+}
 
 static void
 vt_feed_clamp(struct vt *vt)
@@ -779,22 +893,46 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 			if (c == '[') {
 				vt->guard = VT_GUARD_CSI;
 				vt->guard_seps = 0;
+				vt->guard_len = 0;
+			} else if (c == 'c') {
+				vt->guard_lrmm = false; /* RIS */
+				vt->guard = VT_GUARD_GROUND;
 			} else if (c == '8') {
-				vterm_input_write(vt->term, start, (size_t)(p - start));
+				vt_write(vt, start, (size_t)(p - start));
 				start = p;
 				vt_feed_clamp(vt);
 				vt->guard = VT_GUARD_GROUND;
-			} else if (c >= 0x20 || c == 0x18 || c == 0x1a)
-				vt->guard = VT_GUARD_GROUND; /* a C0 inside an escape leaves it going */
+			} else if ((c >= 0x20 && c != 0x7f) || c == 0x18 || c == 0x1a) {
+				/* libvterm carries on with an escape over C0 and DEL */
+				vt->guard = VT_GUARD_GROUND;
+			}
 			break;
 		case VT_GUARD_CSI:
 			if ((c == ';' || c == ':') && ++vt->guard_seps > VT_GUARD_MAX_SEPS) {
-				vterm_input_write(vt->term, start, (size_t)(p - 1 - start));
-				vterm_input_write(vt->term, "", 1);
+				vt_write(vt, start, (size_t)(p - 1 - start));
+				vt_write(vt, "\030", 1);
 				vt->guard = VT_GUARD_DROP;
 				start = p;
-			} else if (c >= 0x40 || c == 0x18 || c == 0x1a)
+			} else if (c >= 0x20 && c <= 0x3f) {
+				if (vt->guard_len < (int)sizeof vt->guard_seq)
+					vt->guard_seq[vt->guard_len] = (char)c;
+				if (vt->guard_len <= (int)sizeof vt->guard_seq)
+					vt->guard_len++;
+			} else if (c >= 0x40 && c <= 0x7e) {
+				char esc = vt_feed_csi_end(vt, c);
+
 				vt->guard = VT_GUARD_GROUND;
+				if (esc != 0) {
+					char seq[3] = {0x18, 0x1b, esc};
+
+					vt_write(vt, start, (size_t)(p - 1 - start));
+					vt_write(vt, seq, sizeof seq);
+					start = p;
+					if (esc == '8')
+						vt_feed_clamp(vt);
+				}
+			} else if (c >= 0x80 || c == 0x18 || c == 0x1a)
+				vt->guard = VT_GUARD_GROUND; /* C0 and DEL do not end a CSI */
 			break;
 		case VT_GUARD_DROP:
 			start = p;
@@ -804,7 +942,7 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 		}
 	}
 	if (vt->guard != VT_GUARD_DROP && start < end)
-		vterm_input_write(vt->term, start, (size_t)(end - start));
+		vt_write(vt, start, (size_t)(end - start));
 }
 
 void
@@ -815,6 +953,7 @@ vt_resize(struct vt *vt, int cols, int rows)
 	if (cols == vt->cols && rows == vt->rows)
 		return;
 	vterm_set_size(vt->term, rows, cols);
+	vt_feed_clamp(vt);
 }
 
 void
@@ -827,18 +966,21 @@ vt_get_size(const struct vt *vt, int *cols, int *rows)
 void
 vt_reset(struct vt *vt, const struct vt_modes *modes)
 {
-	struct vt_pcell blank = { 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT, 0, 1, 0 };
+	struct vt_pcell blank = {0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT, 0, 1, 0};
 	struct buf b;
 
+	/* The state reset leaves libvterm's parser alone: CAN ends any sequence cut short. */
+	vt->utf8_len = 0;
+	vt_write(vt, "\030", 1);
 	vterm_state_reset(vt->state, 1);
 	vt_grid_clear(vt, &vt->grid[0], blank);
 	vt_grid_clear(vt, &vt->grid[1], blank);
 	vt->cur = 0;
 	vt->wrap_pending = false;
 	vt->saved_row = vt->saved_col = 0;
-	vt->saved_attrs = 0;
-	vt->saved_fg = vt->saved_bg = VT_COLOR_DEFAULT;
+	vt->saved_pen = blank;
 	vt->guard = VT_GUARD_GROUND;
+	vt->guard_lrmm = false;
 	vt_modes_init(&vt->modes);
 	if (modes == NULL)
 		return;
@@ -849,7 +991,7 @@ vt_reset(struct vt *vt, const struct vt_modes *modes)
 	if (modes->alt_screen)
 		buf_adds(&b, "\033[?1049h");
 	vt_render_modes(modes, vt->rows, &b);
-	vterm_input_write(vt->term, b.data, b.len);
+	vt_write(vt, b.data, b.len);
 	buf_release(&b);
 }
 
@@ -924,9 +1066,9 @@ vt_get_pen(const struct vt *vt, struct vt_cell *pen)
 		VTermAttr attr;
 		unsigned bit;
 	} bools[] = {
-		{ VTERM_ATTR_BOLD, VT_ATTR_BOLD },       { VTERM_ATTR_ITALIC, VT_ATTR_ITALIC },
-		{ VTERM_ATTR_BLINK, VT_ATTR_BLINK },     { VTERM_ATTR_REVERSE, VT_ATTR_REVERSE },
-		{ VTERM_ATTR_STRIKE, VT_ATTR_STRIKE },
+	    {VTERM_ATTR_BOLD, VT_ATTR_BOLD},	 {VTERM_ATTR_ITALIC, VT_ATTR_ITALIC},
+	    {VTERM_ATTR_BLINK, VT_ATTR_BLINK},	 {VTERM_ATTR_REVERSE, VT_ATTR_REVERSE},
+	    {VTERM_ATTR_STRIKE, VT_ATTR_STRIKE},
 	};
 	VTermValue v;
 	size_t i;
@@ -952,9 +1094,9 @@ vt_get_alt_saved(const struct vt *vt, int *row, int *col, struct vt_cell *pen)
 	*col = vt->saved_col;
 	memset(pen, 0, sizeof *pen);
 	pen->width = 1;
-	pen->attrs = vt->saved_attrs;
-	pen->fg = vt->saved_fg;
-	pen->bg = vt->saved_bg;
+	pen->attrs = vt->saved_pen.attrs;
+	pen->fg = vt->saved_pen.fg;
+	pen->bg = vt->saved_pen.bg;
 }
 
 bool

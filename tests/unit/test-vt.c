@@ -80,8 +80,8 @@ fail_cell(const char *what, int row, int col, const struct vt_cell *a, const str
 		print_error("at random step %d\n", diff_step);
 	fail_msg("%s differs at row %d col %d: U+%04X w%d attrs %#x fg %#x bg %#x vs "
 		 "U+%04X w%d attrs %#x fg %#x bg %#x",
-		 what, row, col, a->chars[0], a->width, a->attrs, a->fg, a->bg, b->chars[0], b->width,
-		 b->attrs, b->fg, b->bg);
+		 what, row, col, a->chars[0], a->width, a->attrs, a->fg, a->bg, b->chars[0],
+		 b->width, b->attrs, b->fg, b->bg);
 }
 
 /* Every field, chars up to the terminating 0. */
@@ -229,7 +229,8 @@ roundtrip(struct vt *vt)
 		x.scroll_top = y.scroll_top = 0;
 		x.scroll_bottom = y.scroll_bottom = 0;
 		if (!vt_is_alt_screen(vt))
-			x.alt_screen = y.alt_screen = false; /* ?47h is not a screen switch in libvterm */
+			x.alt_screen = y.alt_screen =
+			    false; /* ?47h is not a screen switch in libvterm */
 		assert_modes_equal(&x, &y);
 	}
 	if (vt_is_alt_screen(vt))
@@ -243,7 +244,8 @@ roundtrip_check(struct vt *vt, bool check_saved)
 	struct vt *copy = roundtrip(vt);
 
 	if (vt_is_alt_screen(vt) && check_saved) {
-		/* Leave the alternate screen in both: the main screen and restored cursor must match. */
+		/* Leave the alternate screen in both: the main screen and restored cursor must
+		 * match. */
 		feed(vt, "\033[?1049l");
 		feed(copy, "\033[?1049l");
 		assert_screens_equal(vt, copy, VT_SCREEN_ACTIVE);
@@ -279,6 +281,41 @@ test_text_basic(void **state)
 	vt_destroy(vt);
 }
 
+/* A character cut across two feeds (as PTY reads cut them) is still one character. */
+static void
+test_utf8_split_feeds(void **state)
+{
+	static const char text[] = "ab\xe6\xbc\xa2" "c\xf0\x9f\x98\x80" "d\xc3\xa9" "e";
+	size_t cut;
+
+	(void)state;
+	for (cut = 0; cut <= sizeof text - 1; cut++) {
+		struct vt *vt = vt_create(20, 3);
+		struct buf b;
+
+		vt_feed(vt, text, cut);
+		vt_feed(vt, text + cut, sizeof text - 1 - cut);
+		buf_init(&b, 0);
+		assert_int_equal(vt_render_text(vt, &b), 0);
+		assert_string_equal(b.data, "ab\xe6\xbc\xa2" "c\xf0\x9f\x98\x80" "d\xc3\xa9" "e\n");
+		buf_release(&b);
+		vt_destroy(vt);
+	}
+	/* a broken sequence still shows as one replacement character, then the text goes on */
+	{
+		struct vt *vt = vt_create(20, 3);
+		struct buf b;
+
+		vt_feed(vt, "x\xe6", 2);
+		vt_feed(vt, "y", 1);
+		buf_init(&b, 0);
+		vt_render_text(vt, &b);
+		assert_string_equal(b.data, "x\xef\xbf\xbdy\n");
+		buf_release(&b);
+		vt_destroy(vt);
+	}
+}
+
 static void
 test_create_clamps(void **state)
 {
@@ -304,24 +341,25 @@ test_sgr(void **state)
 		unsigned attrs;
 		uint32_t fg, bg;
 	} cases[] = {
-		{ "0", 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "1", VT_ATTR_BOLD, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "3", VT_ATTR_ITALIC, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "4", VT_ATTR_UNDERLINE, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "4:2", VT_ATTR_UNDERLINE2, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "21", VT_ATTR_UNDERLINE2, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "4:3", VT_ATTR_UNDERCURL, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "5", VT_ATTR_BLINK, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "7", VT_ATTR_REVERSE, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "9", VT_ATTR_STRIKE, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT },
-		{ "31", 0, VT_COLOR_INDEX(1), VT_COLOR_DEFAULT },
-		{ "97;40", 0, VT_COLOR_INDEX(15), VT_COLOR_INDEX(0) },
-		{ "1;35;107", VT_ATTR_BOLD, VT_COLOR_INDEX(5), VT_COLOR_INDEX(15) },
-		{ "38;5;123;48;5;17", 0, VT_COLOR_INDEX(123), VT_COLOR_INDEX(17) },
-		{ "38;5;3", 0, VT_COLOR_INDEX(3), VT_COLOR_DEFAULT },
-		{ "38;2;1;2;3;48;2;250;128;0", 0, VT_COLOR_RGB(1, 2, 3), VT_COLOR_RGB(250, 128, 0) },
-		{ "1;3;4;7;9;38;2;0;0;0", VT_ATTR_BOLD | VT_ATTR_ITALIC | VT_ATTR_UNDERLINE |
-			  VT_ATTR_REVERSE | VT_ATTR_STRIKE, VT_COLOR_RGB(0, 0, 0), VT_COLOR_DEFAULT },
+	    {"0", 0, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"1", VT_ATTR_BOLD, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"3", VT_ATTR_ITALIC, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"4", VT_ATTR_UNDERLINE, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"4:2", VT_ATTR_UNDERLINE2, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"21", VT_ATTR_UNDERLINE2, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"4:3", VT_ATTR_UNDERCURL, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"5", VT_ATTR_BLINK, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"7", VT_ATTR_REVERSE, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"9", VT_ATTR_STRIKE, VT_COLOR_DEFAULT, VT_COLOR_DEFAULT},
+	    {"31", 0, VT_COLOR_INDEX(1), VT_COLOR_DEFAULT},
+	    {"97;40", 0, VT_COLOR_INDEX(15), VT_COLOR_INDEX(0)},
+	    {"1;35;107", VT_ATTR_BOLD, VT_COLOR_INDEX(5), VT_COLOR_INDEX(15)},
+	    {"38;5;123;48;5;17", 0, VT_COLOR_INDEX(123), VT_COLOR_INDEX(17)},
+	    {"38;5;3", 0, VT_COLOR_INDEX(3), VT_COLOR_DEFAULT},
+	    {"38;2;1;2;3;48;2;250;128;0", 0, VT_COLOR_RGB(1, 2, 3), VT_COLOR_RGB(250, 128, 0)},
+	    {"1;3;4;7;9;38;2;0;0;0",
+	     VT_ATTR_BOLD | VT_ATTR_ITALIC | VT_ATTR_UNDERLINE | VT_ATTR_REVERSE | VT_ATTR_STRIKE,
+	     VT_COLOR_RGB(0, 0, 0), VT_COLOR_DEFAULT},
 	};
 	struct vt *vt = vt_create(40, 24);
 	struct vt_cell c;
@@ -329,13 +367,14 @@ test_sgr(void **state)
 	size_t i;
 
 	for (i = 0; i < nitems(cases); i++) {
-		snprintf(s, sizeof s, "\033[0m\033[%zu;1H\033[%smX\033[22;23;24;25;27;29;39;49mY", i + 1,
-			 cases[i].sgr);
+		snprintf(s, sizeof s, "\033[0m\033[%zu;1H\033[%smX\033[22;23;24;25;27;29;39;49mY",
+			 i + 1, cases[i].sgr);
 		feed(vt, s);
 		cell_at(vt, (int)i, 0, &c);
 		assert_int_equal(c.chars[0], 'X');
 		if (c.attrs != cases[i].attrs || c.fg != cases[i].fg || c.bg != cases[i].bg)
-			fail_msg("SGR %s: attrs %#x fg %#x bg %#x", cases[i].sgr, c.attrs, c.fg, c.bg);
+			fail_msg("SGR %s: attrs %#x fg %#x bg %#x", cases[i].sgr, c.attrs, c.fg,
+				 c.bg);
 		cell_at(vt, (int)i, 1, &c);
 		assert_int_equal(c.attrs, 0);
 		assert_int_equal(c.fg, VT_COLOR_DEFAULT);
@@ -391,7 +430,9 @@ test_wide_and_combining(void **state)
 	int row, col;
 
 	/* 日本 e + U+0301 + U+0323, then a wide char that does not fit and wraps. */
-	feed(vt, "\xe6\x97\xa5\xe6\x9c\xac" "e\xcc\x81\xcc\xa3" "abcd\xe8\xaa\x9e");
+	feed(vt, "\xe6\x97\xa5\xe6\x9c\xac"
+		 "e\xcc\x81\xcc\xa3"
+		 "abcd\xe8\xaa\x9e");
 	cell_at(vt, 0, 0, &c);
 	assert_int_equal(c.chars[0], 0x65e5);
 	assert_int_equal(c.width, 2);
@@ -501,7 +542,7 @@ static void
 test_scroll_region_and_lines(void **state)
 {
 	struct vt *vt = vt_create(10, 6);
-	struct lines l = { 0 };
+	struct lines l = {0};
 	char s[64];
 	int i;
 
@@ -599,11 +640,14 @@ test_modes_roundtrip(void **state)
 
 		vt_modes_init(&other);
 		other.mouse = 1000;
+		memcpy(other.title, "x\033]0;\007y",
+		       8); /* not from a tracker: controls must not pass */
 		buf_init(&b, 0);
 		assert_int_equal(vt_render_ansi(vt, &other, &b), 0);
 		assert_non_null(strstr(b.data, "\033[?1000h"));
 		assert_null(strstr(b.data, "\033[?1002h"));
 		assert_null(strstr(b.data, "my title"));
+		assert_non_null(strstr(b.data, "\033]2;x]0;y\033\\"));
 		buf_release(&b);
 	}
 
@@ -639,10 +683,12 @@ test_render_text(void **state)
 	buf_init(&b, 0);
 	assert_int_equal(vt_render_text(vt, &b), 0);
 	assert_int_equal(b.len, 0);
-	feed(vt, "\033[2;3Hab  \033[41m  \033[0m\033[4;1H\xe4\xb8\xad\xe6\x96\x87x e\xcc\x81\033[6;12Hz"
-		 "\033[7;1H   ");
+	feed(vt,
+	     "\033[2;3Hab  \033[41m  \033[0m\033[4;1H\xe4\xb8\xad\xe6\x96\x87x e\xcc\x81\033[6;12Hz"
+	     "\033[7;1H   ");
 	assert_int_equal(vt_render_text(vt, &b), 0);
-	assert_string_equal(b.data, "\n  ab\n\n\xe4\xb8\xad\xe6\x96\x87x e\xcc\x81\n\n           z\n");
+	assert_string_equal(b.data,
+			    "\n  ab\n\n\xe4\xb8\xad\xe6\x96\x87x e\xcc\x81\n\n           z\n");
 	buf_release(&b);
 	vt_destroy(vt);
 }
@@ -650,7 +696,7 @@ test_render_text(void **state)
 static void
 test_scrollback_numbered(void **state)
 {
-	struct lines l = { 0 };
+	struct lines l = {0};
 	struct vt *vt;
 	char s[32];
 	size_t i;
@@ -709,7 +755,7 @@ test_scrollback_numbered(void **state)
 static void
 test_resize(void **state)
 {
-	struct lines l = { 0 };
+	struct lines l = {0};
 	struct vt *vt = vt_create(20, 10);
 	struct vt_cell c;
 	char line[VT_ROW_TEXT_MAX(30)];
@@ -781,7 +827,8 @@ test_reset(void **state)
 	struct vt_cell c;
 	int row, col;
 
-	feed(vt, "main\033[?1049h\033[?2004h\033[?1000halt\033]2;t\007");
+	/* Reset in the middle of a sequence, as a resync from a tail may. */
+	feed(vt, "main\033[?1049h\033[?2004h\033[?1000halt\033]2;t\007\033[38;5");
 	vt_modes_init(&m);
 	m.alt_screen = true;
 	m.bracketed_paste = true;
@@ -803,6 +850,12 @@ test_reset(void **state)
 	{
 		char line[VT_ROW_TEXT_MAX(20)];
 
+		feed(vt, ";1mX\r");
+		cell_at(vt, 0, 0, &c);
+		assert_int_equal(c.chars[0], ';'); /* not the rest of the cut sequence */
+		assert_int_equal(c.fg, VT_COLOR_DEFAULT);
+		feed(vt, "\033[K");
+
 		feed(vt, "\033[4;1Hfour\n");
 		vt_get_row_text(vt, 2, line);
 		assert_string_equal(line, "four");
@@ -820,6 +873,16 @@ test_reset(void **state)
 	assert_false(vt_is_alt_screen(vt));
 	assert_true(vt_get_modes(vt)->autowrap);
 	assert_false(vt_get_modes(vt)->bracketed_paste);
+	/* Without modes too, a sequence cut short by the reset does not swallow what follows. */
+	feed(vt, "\033]2;cut short");
+	vt_reset(vt, NULL);
+	feed(vt, "XY");
+	{
+		char line[VT_ROW_TEXT_MAX(20)];
+
+		vt_get_row_text(vt, 0, line);
+		assert_string_equal(line, "XY");
+	}
 	vt_destroy(vt);
 }
 
@@ -874,6 +937,11 @@ test_long_csi_guard(void **state)
 	assert_int_equal(c.fg, VT_COLOR_INDEX(1));
 	/* The mode tracker still took the modes. */
 	assert_int_equal(vt_get_modes(vt)->mouse_encoding, 1015);
+	/* DEL and C0 inside a CSI do not end it, for libvterm or for the guard. */
+	feed(vt, "\033[\1771;\n1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1mE\r");
+	vt_get_row_text(vt, 1, line);
+	assert_string_equal(line, "   E"); /* the LF inside ran; nothing of the CSI printed */
+	feed(vt, "\033[1;4H");
 	/* Fifteen separators are fine and reach libvterm. */
 	feed(vt, "\033[0;0;0;0;0;0;0;0;0;0;0;0;0;0;0;1mD");
 	cell_at(vt, 0, 3, &c);
@@ -881,7 +949,33 @@ test_long_csi_guard(void **state)
 	vt_destroy(vt);
 }
 
-/* A cursor saved before the screen shrank and restored after must not take libvterm off the screen. */
+/* One big write: libvterm needs stack in proportion to a write, so vt_feed must slice it. */
+static void
+test_feed_large(void **state)
+{
+	struct vt *vt = vt_create(120, 40);
+	struct lines l = {0};
+	struct buf b;
+	char line[VT_ROW_TEXT_MAX(120)];
+	int n = 0;
+
+	buf_init(&b, 0);
+	while (b.len < (6u << 20))
+		buf_addf(&b, "-rw-r--r-- 1 root root %8d Nov 22 \033[01;34mfile%d\033[0m\r\n", n,
+			 n),
+		    n++;
+	vt_set_line_cb(vt, lines_cb, &l);
+	vt_feed(vt, b.data, b.len);
+	assert_int_equal(l.n, (size_t)n - 39);
+	vt_get_row_text(vt, 38, line);
+	snprintf(b.data, 64, "-rw-r--r-- 1 root root %8d Nov 22 file%d", n - 1, n - 1);
+	assert_string_equal(line, b.data);
+	buf_release(&b);
+	lines_free(&l);
+	vt_destroy(vt);
+}
+
+/* A cursor saved before the screen shrank, restored after: libvterm must stay on the screen. */
 static void
 test_restore_after_shrink(void **state)
 {
@@ -906,6 +1000,46 @@ test_restore_after_shrink(void **state)
 	vt_destroy(vt);
 }
 
+/* libvterm 0.1.4 lacks SCOSC and SCORC; vt_feed turns them into DECSC and DECRC. */
+static void
+test_save_restore_cursor(void **state)
+{
+	struct vt *vt = vt_create(40, 24), *copy;
+	const char *s = "\033[12;5H\033[s\033[20;1H\033[1;33;44mstatus\033[K\033[0m\033[uX";
+	struct vt_cell c;
+	size_t i, len = strlen(s);
+	int row, col;
+
+	/* Byte by byte, so the CSI is split everywhere. */
+	for (i = 0; i < len; i++)
+		vt_feed(vt, s + i, 1);
+	vt_get_cursor(vt, &row, &col);
+	assert_int_equal(row, 11);
+	assert_int_equal(col, 5);
+	cell_at(vt, 11, 4, &c);
+	assert_int_equal(c.chars[0], 'X');
+	cell_at(vt, 19, 0, &c);
+	assert_int_equal(c.chars[0], 's');
+	copy = roundtrip(vt);
+	vt_destroy(copy);
+	/* CSIs ending in u with parameters or a leader (kitty's keyboard protocol) restore nothing.
+	 */
+	feed(vt, "\033[3;3H\033[s\033[5;5H\033[>1u\033[=1;1u\033[?u\033[1;2u");
+	vt_get_cursor(vt, &row, &col);
+	assert_int_equal(row, 4);
+	assert_int_equal(col, 4);
+	feed(vt, "\033[u");
+	vt_get_cursor(vt, &row, &col);
+	assert_int_equal(row, 2);
+	assert_int_equal(col, 2);
+	/* With ?69 on, CSI s is DECSLRM (margins), not a save. */
+	feed(vt, "\033[5;5H\033[?69h\033[s\033[?69l\033[9;9H\033[u");
+	vt_get_cursor(vt, &row, &col);
+	assert_int_equal(row, 2);
+	assert_int_equal(col, 2);
+	vt_destroy(vt);
+}
+
 static void
 test_selective_erase(void **state)
 {
@@ -924,11 +1058,11 @@ test_selective_erase(void **state)
 /* The mode tracker. */
 
 static const char modes_stream[] =
-	"plain\033[?1;6;7;9;12;25;47;1000;1002;1003;1004;1005;1006;1015;1047;1049;2004h"
-	"\033[?1003;1015;25;7l\033[4h\033[3 q\033[5;20r\033=\033]0;first title\007x"
-	"\033]2;second \xc3\xa9t\xc3\xa9\033\\\033[?2004l\033[?\n1\r000h\033]8;;http://x\007"
-	"\033P1$r\033\\\033[?1002\033[?1006h\033]2;dropped\033X\033[1;2;3m"
-	"\033(0\033#8\033[!p\033[?1049h";
+    "plain\033[?1;6;7;9;12;25;47;1000;1002;1003;1004;1005;1006;1015;1047;1049;2004h"
+    "\033[?1003;1015;25;7l\033[4h\033[3 q\033[5;20r\033=\033]0;first title\007x"
+    "\033]2;second \xc3\xa9t\xc3\xa9\033\\\033[?2004l\033[?\n1\r000h\033]8;;http://x\007"
+    "\033P1$r\033\\\033[?1002\033[?1006h\033]2;dropped\033X\033[1;2;3m"
+    "\033(0\033#8\033[!p\033[?1049h";
 
 static void
 modes_check_final(const struct vt_modes *m)
@@ -1175,11 +1309,12 @@ lv_row(const VTermScreen *screen, int row, int cols, struct vt_cell *out, enum l
 			out[c].chars[k] = lc.chars[k];
 		if (lc.chars[0] != 0 && lv_is_wide(lc.chars[0]))
 			out[c].width = 2;
-		out[c].attrs = (lc.attrs.bold ? VT_ATTR_BOLD : 0) | (lc.attrs.italic ? VT_ATTR_ITALIC : 0) |
+		out[c].attrs = (lc.attrs.bold ? VT_ATTR_BOLD : 0) |
+			       (lc.attrs.italic ? VT_ATTR_ITALIC : 0) |
 			       (lc.attrs.blink ? VT_ATTR_BLINK : 0) |
 			       (lc.attrs.reverse ? VT_ATTR_REVERSE : 0) |
 			       (lc.attrs.strike ? VT_ATTR_STRIKE : 0) |
-			       (lc.attrs.underline == 1   ? VT_ATTR_UNDERLINE
+			       (lc.attrs.underline == 1	  ? VT_ATTR_UNDERLINE
 				: lc.attrs.underline == 2 ? VT_ATTR_UNDERLINE2
 				: lc.attrs.underline == 3 ? VT_ATTR_UNDERCURL
 							  : 0);
@@ -1244,7 +1379,7 @@ lv_pushline_cb(int cols, const VTermScreenCell *cells, void *user)
 }
 
 static const VTermScreenCallbacks lv_callbacks = {
-	.sb_pushline = lv_pushline_cb,
+    .sb_pushline = lv_pushline_cb,
 };
 
 static void
@@ -1288,29 +1423,31 @@ diff_compare(struct vt *vt, struct lv *lv, struct lines *mine, int step)
 				if (memcmp(got.chars, want[c].chars, sizeof got.chars) != 0 ||
 				    got.width != want[c].width || got.attrs != want[c].attrs ||
 				    got.fg != want[c].fg || got.bg != want[c].bg)
-					fail_msg("step %d: cell %d,%d: U+%04X w%d a%#x fg%#x bg%#x, libvterm "
+					fail_msg("step %d: cell %d,%d: U+%04X w%d a%#x fg%#x "
+						 "bg%#x, libvterm "
 						 "U+%04X w%d a%#x fg%#x bg%#x",
-						 step, r, c, got.chars[0], got.width, got.attrs, got.fg, got.bg,
-						 want[c].chars[0], want[c].width, want[c].attrs, want[c].fg,
-						 want[c].bg);
+						 step, r, c, got.chars[0], got.width, got.attrs,
+						 got.fg, got.bg, want[c].chars[0], want[c].width,
+						 want[c].attrs, want[c].fg, want[c].bg);
 				break;
 			case LV_BLANK_COLOURS:
 				if (got.chars[0] != 0 || got.width != 1 || got.fg != want[c].fg ||
 				    got.bg != want[c].bg)
-					fail_msg("step %d: blank %d,%d: U+%04X w%d fg%#x bg%#x, libvterm "
+					fail_msg("step %d: blank %d,%d: U+%04X w%d fg%#x bg%#x, "
+						 "libvterm "
 						 "fg%#x bg%#x",
-						 step, r, c, got.chars[0], got.width, got.fg, got.bg, want[c].fg,
-						 want[c].bg);
+						 step, r, c, got.chars[0], got.width, got.fg,
+						 got.bg, want[c].fg, want[c].bg);
 				break;
 			case LV_BLANK_ONLY:
 				if (got.chars[0] != 0 || got.width != 1)
-					fail_msg("step %d: broken wide char at %d,%d: U+%04X w%d", step, r,
-						 c, got.chars[0], got.width);
+					fail_msg("step %d: broken wide char at %d,%d: U+%04X w%d",
+						 step, r, c, got.chars[0], got.width);
 				break;
 			case LV_RIGHT_HALF:
 				if (got.chars[0] != 0 || got.width != 0)
-					fail_msg("step %d: right half at %d,%d: U+%04X w%d", step, r, c,
-						 got.chars[0], got.width);
+					fail_msg("step %d: right half at %d,%d: U+%04X w%d", step,
+						 r, c, got.chars[0], got.width);
 				break;
 			}
 		}
@@ -1320,11 +1457,12 @@ diff_compare(struct vt *vt, struct lv *lv, struct lines *mine, int step)
 	if (row != pos.row || col != pos.col)
 		fail_msg("step %d: cursor %d,%d, libvterm %d,%d", step, row, col, pos.row, pos.col);
 	if (mine->n != lv->lines.n)
-		fail_msg("step %d: %zu lines scrolled off, libvterm %zu", step, mine->n, lv->lines.n);
+		fail_msg("step %d: %zu lines scrolled off, libvterm %zu", step, mine->n,
+			 lv->lines.n);
 	for (i = 0; i < mine->n; i++) {
 		if (strcmp(mine->v[i], lv->lines.v[i]) != 0)
-			fail_msg("step %d: scrolled line %zu '%s', libvterm '%s'", step, i, mine->v[i],
-				 lv->lines.v[i]);
+			fail_msg("step %d: scrolled line %zu '%s', libvterm '%s'", step, i,
+				 mine->v[i], lv->lines.v[i]);
 	}
 }
 
@@ -1337,8 +1475,7 @@ rng(unsigned n)
 	return (unsigned)((rng_state >> 33) % n);
 }
 
-static void
-gen_add(struct buf *b, const char *fmt, ...) printflike(2, 3);
+static void gen_add(struct buf *b, const char *fmt, ...) printflike(2, 3);
 
 static void
 gen_add(struct buf *b, const char *fmt, ...)
@@ -1358,13 +1495,37 @@ static void
 gen_token(struct buf *b, int cols, int rows)
 {
 	static const char *const sgr[] = {
-		"0", "1", "3", "4", "4:2", "4:3", "5", "7", "9", "22", "23", "24", "25", "27", "29",
-		"39", "49", "31", "42", "93", "104", "38;5;200", "48;5;17", "38;2;10;20;30",
-		"48;2;200;100;0", "1;7;45",
+	    "0",
+	    "1",
+	    "3",
+	    "4",
+	    "4:2",
+	    "4:3",
+	    "5",
+	    "7",
+	    "9",
+	    "22",
+	    "23",
+	    "24",
+	    "25",
+	    "27",
+	    "29",
+	    "39",
+	    "49",
+	    "31",
+	    "42",
+	    "93",
+	    "104",
+	    "38;5;200",
+	    "48;5;17",
+	    "38;2;10;20;30",
+	    "48;2;200;100;0",
+	    "1;7;45",
 	};
 	static const char *const text[] = {
-		"\xe6\x97\xa5", "\xe4\xb8\xad", "\xe6\x96\x87", "e\xcc\x81", "\xc3\xa9", "\xcc\x82",
-		"\xe2\x94\x80", " ", "  ",
+	    "\xe6\x97\xa5", "\xe4\xb8\xad", "\xe6\x96\x87", "e\xcc\x81",
+	    "\xc3\xa9",	    "\xcc\x82",	    "\xe2\x94\x80", " ",
+	    "  ",
 	};
 	unsigned k = rng(100), n, i;
 
@@ -1377,7 +1538,7 @@ gen_token(struct buf *b, int cols, int rows)
 	} else if (k < 48) {
 		buf_adds(b, rng(3) ? "\r\n" : "\n");
 	} else if (k < 52) {
-		buf_adds(b, (const char *[]){ "\r", "\b", "\t", "\033D", "\033M", "\033E" }[rng(6)]);
+		buf_adds(b, (const char *[]){"\r", "\b", "\t", "\033D", "\033M", "\033E"}[rng(6)]);
 	} else if (k < 58) {
 		gen_add(b, "\033[%u;%uH", rng(rows + 2), rng(cols + 3));
 	} else if (k < 62) {
@@ -1403,8 +1564,8 @@ gen_token(struct buf *b, int cols, int rows)
 	} else if (k < 90) {
 		buf_adds(b, rng(2) ? "\0337" : "\0338");
 	} else if (k < 91) {
-		buf_adds(b, (const char *[]){ "\033[?6h", "\033[?6l", "\033[?7l", "\033[?7h", "\033[4h",
-					      "\033[4l" }[rng(6)]);
+		buf_adds(b, (const char *[]){"\033[?6h", "\033[?6l", "\033[?7l", "\033[?7h",
+					     "\033[4h", "\033[4l"}[rng(6)]);
 	} else if (k < 93) {
 		/* Left and right margins: scrolls of part of the width. */
 		if (rng(3) == 0)
@@ -1419,8 +1580,8 @@ gen_token(struct buf *b, int cols, int rows)
 		 * Protected text stays ASCII: libvterm's screen layer protects
 		 * only the left half of a wide char (we protect both, as xterm).
 		 */
-		buf_adds(b, (const char *[]){ "\033[1\"qPROT\033[0\"q", "\033[?J", "\033[?1J",
-					      "\033[?K", "\033#8" }[rng(5)]);
+		buf_adds(b, (const char *[]){"\033[1\"qPROT\033[0\"q", "\033[?J", "\033[?1J",
+					     "\033[?K", "\033#8"}[rng(5)]);
 	} else {
 		n = 1 + rng(8);
 		for (i = 0; i < n; i++)
@@ -1449,7 +1610,7 @@ trace_token(int step, const struct buf *b)
 static void
 diff_run(unsigned seed, int cols, int rows, int steps, bool resizes)
 {
-	struct lines mine = { 0 };
+	struct lines mine = {0};
 	struct vt *vt = vt_create(cols, rows);
 	struct lv lv;
 	struct buf b;
@@ -1488,11 +1649,17 @@ diff_run(unsigned seed, int cols, int rows, int steps, bool resizes)
 		}
 		if (getenv("VT_TEST_TRACE") != NULL)
 			trace_token(step, &b);
-		/* Random chunks, so sequences are split for both. */
+		/*
+		 * Random chunks, so sequences are split for both; but never inside a
+		 * UTF-8 character, which libvterm 0.1.4 turns into U+FFFD (our vt joins
+		 * it again: test_utf8_split_feeds).
+		 */
 		for (off = 0; off < b.len; off += n) {
 			n = 1 + rng(8);
 			if (n > b.len - off)
 				n = b.len - off;
+			while (off + n < b.len && ((unsigned char)b.data[off + n] & 0xc0) == 0x80)
+				n++;
 			if (getenv("VT_TEST_TRACE") != NULL)
 				fprintf(stderr, "chunk %zu\n", n);
 			vt_feed(vt, b.data + off, n);
@@ -1533,16 +1700,18 @@ test_ring_many_scrolls(void **state)
 {
 	struct vt *vt = vt_create(8, 7);
 	struct lv lv;
-	struct lines mine = { 0 };
+	struct lines mine = {0};
 	char s[64];
 	int i;
 
 	lv_init(&lv, 8, 7);
 	vt_set_line_cb(vt, lines_cb, &mine);
 	for (i = 0; i < 1000; i++) {
-		snprintf(s, sizeof s, "%d\033[3%dm%s\r\n", i, i % 8, i % 37 == 0 ? "\033[2;5r" : "");
+		snprintf(s, sizeof s, "%d\033[3%dm%s\r\n", i, i % 8,
+			 i % 37 == 0 ? "\033[2;5r" : "");
 		if (i % 53 == 0)
-			snprintf(s, sizeof s, "\033[r\033[%dS\033[%dT\033[%dL", i % 5, i % 3, i % 4);
+			snprintf(s, sizeof s, "\033[r\033[%dS\033[%dT\033[%dL", i % 5, i % 3,
+				 i % 4);
 		feed(vt, s);
 		vterm_input_write(lv.vt, s, strlen(s));
 	}
@@ -1557,29 +1726,32 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_basic),
-		cmocka_unit_test(test_create_clamps),
-		cmocka_unit_test(test_sgr),
-		cmocka_unit_test(test_pen_and_wrap_carry_over),
-		cmocka_unit_test(test_wide_and_combining),
-		cmocka_unit_test(test_erase_keeps_background),
-		cmocka_unit_test(test_alt_screen),
-		cmocka_unit_test(test_scroll_region_and_lines),
-		cmocka_unit_test(test_modes_roundtrip),
-		cmocka_unit_test(test_render_limit),
-		cmocka_unit_test(test_render_text),
-		cmocka_unit_test(test_scrollback_numbered),
-		cmocka_unit_test(test_resize),
-		cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_ris),
-		cmocka_unit_test(test_selective_erase),
-		cmocka_unit_test(test_long_csi_guard),
-		cmocka_unit_test(test_restore_after_shrink),
-		cmocka_unit_test(test_modes_values),
-		cmocka_unit_test(test_modes_every_split),
-		cmocka_unit_test(test_ring_many_scrolls),
-		cmocka_unit_test(test_diff_libvterm),
-		cmocka_unit_test(test_diff_libvterm_resize),
+	    cmocka_unit_test(test_text_basic),
+	    cmocka_unit_test(test_utf8_split_feeds),
+	    cmocka_unit_test(test_create_clamps),
+	    cmocka_unit_test(test_sgr),
+	    cmocka_unit_test(test_pen_and_wrap_carry_over),
+	    cmocka_unit_test(test_wide_and_combining),
+	    cmocka_unit_test(test_erase_keeps_background),
+	    cmocka_unit_test(test_alt_screen),
+	    cmocka_unit_test(test_scroll_region_and_lines),
+	    cmocka_unit_test(test_modes_roundtrip),
+	    cmocka_unit_test(test_render_limit),
+	    cmocka_unit_test(test_render_text),
+	    cmocka_unit_test(test_scrollback_numbered),
+	    cmocka_unit_test(test_resize),
+	    cmocka_unit_test(test_reset),
+	    cmocka_unit_test(test_ris),
+	    cmocka_unit_test(test_selective_erase),
+	    cmocka_unit_test(test_long_csi_guard),
+	    cmocka_unit_test(test_restore_after_shrink),
+	    cmocka_unit_test(test_save_restore_cursor),
+	    cmocka_unit_test(test_feed_large),
+	    cmocka_unit_test(test_modes_values),
+	    cmocka_unit_test(test_modes_every_split),
+	    cmocka_unit_test(test_ring_many_scrolls),
+	    cmocka_unit_test(test_diff_libvterm),
+	    cmocka_unit_test(test_diff_libvterm_resize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
