@@ -160,6 +160,7 @@ cli_attach_run(struct cli_session *s, bool readonly, int detach_key)
 			}
 			while (!done && (rc = proto_decoder_next(&l.dec, &f, &cause)) == 1) {
 				switch (f.type) {
+				case PROTO_SCREEN:
 				case PROTO_DATA:
 					cli_attach_write_all(STDOUT_FILENO, f.data, f.len);
 					break;

@@ -611,6 +611,7 @@ fail:
 	if (bound)
 		cli_session_unbind_name(ctx, s->name, s->id);
 	path_remove_tree(s->dir);
+	cli_session_release(s);
 out:
 	free(parent);
 	return rc;

@@ -175,10 +175,11 @@ holder_peer_snapshot(struct holder *h, struct holder_peer *c)
 	proto_put16(w + 10, (uint16_t)h->rows);
 	proto_put32(w + 12, h->exited ? PROTO_EXITED : 0);
 	holder_peer_send(h, c, PROTO_WELCOME, w, sizeof w);
+	/* SCREEN frames, so that DATA is exactly the output from the WELCOME offset on. */
 	for (off = 0; off < b.len; off += PROTO_MAX_INPUT) {
 		size_t n = b.len - off < PROTO_MAX_INPUT ? b.len - off : PROTO_MAX_INPUT;
 
-		holder_peer_send(h, c, PROTO_DATA, b.data + off, n);
+		holder_peer_send(h, c, PROTO_SCREEN, b.data + off, n);
 	}
 	buf_release(&b);
 }

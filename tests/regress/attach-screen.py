@@ -4,7 +4,7 @@ program run directly."""
 import os
 import shlex
 
-from harness import Env, Client, ROOST, check, main, wait_for, ATTACH, DATA, WELCOME
+from harness import Env, Client, ROOST, check, main, wait_for, ATTACH, DATA, SCREEN, WELCOME
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TUI = os.path.join(HERE, "progs", "tui.py")
@@ -62,7 +62,7 @@ def test_snapshot_carries_modes(env: Env):
         snap = b""
         while b"\033[?1049h" not in snap or b"\033[?2004h" not in snap or b"\033[?1006h" not in snap:
             f = c.recv()
-            check(f is not None and f[0] == DATA, "snapshot frames")
+            check(f is not None and f[0] == SCREEN, "snapshot frames: %r" % (f,))
             snap += f[1]
     for seq in [b"\033[?1049h", b"\033[?2004h", b"\033[?1h", b"\033=", b"\033[?1002h", b"\033[?1006h",
                 b"roost-tui"]:

@@ -4,8 +4,9 @@ the session is listed as lost."""
 import os
 import re
 import signal
+import struct
 
-from harness import Env, Client, check, main, wait_for, ATTACH, DATA
+from harness import Env, Client, check, main, wait_for, ATTACH, DATA, WELCOME
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COUNTER = os.path.join(HERE, "progs", "counter.py")
@@ -31,22 +32,26 @@ def test_kill9_holder_mid_output(env: Env):
     env.new("flood", "python3", COUNTER)
     sock = env.sock_path("flood")
     pid = env.holder_pid("flood")
-    seen = b""
+    parts = []
+    offset = None
     with Client(sock, flags=ATTACH) as c:
-        # skip the welcome and snapshot; collect live output for a while
-        while len(seen) < 2_000_000:
+        # the WELCOME offset numbers the first live DATA byte; SCREEN frames are the snapshot
+        while sum(len(p) for p in parts) < 2_000_000:
             f = c.recv()
             check(f is not None, "holder closed early")
-            if f[0] == DATA:
-                seen += f[1]
+            if f[0] == WELCOME:
+                offset = struct.unpack_from("<Q", f[1])[0]
+            elif f[0] == DATA:
+                parts.append(f[1])
         os.kill(pid, signal.SIGKILL)
+    seen = b"".join(parts)
     hist = env.history("flood")
     n = parse_lines(hist, "history")
     check(n > 10000, "history too short: %d lines" % n)
-    # what the client saw (from the first whole line it got) is inside the history
-    start = seen.find(b"line ")
-    piece = seen[start:start + 1_000_000]
-    check(piece in hist, "client output missing from the history")
+    # every byte the client saw is in the history, at the offset the holder gave
+    check(offset is not None, "no WELCOME")
+    check(hist[offset:offset + len(seen)] == seen,
+          "client output (%d bytes at offset %d) differs from the history" % (len(seen), offset))
     s = env.session("flood")
     check(s["state"] == "lost", "state after kill -9: %r" % s)
 
