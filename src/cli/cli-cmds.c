@@ -37,6 +37,22 @@ cli_cmd_number(const char *s, long min, long max, long *out)
 	return true;
 }
 
+/* A numeric environment setting: 1 and *out if set, 0 if unset, or -ERR_USAGE (reported). */
+static int
+cli_cmd_env_number(const char *name, long min, long max, long *out)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (!cli_cmd_number(v, min, max, out)) {
+		cli_error(-ERR_USAGE, "bad %s '%s': a number from %ld to %ld expected", name, v, min,
+			  max);
+		return -ERR_USAGE;
+	}
+	return 1;
+}
+
 /* Parse a detach key: "^\", "^X" (control), a single character, or "none". */
 static bool
 cli_cmd_key(const char *s, int *key)
@@ -116,8 +132,21 @@ cli_cmd_new(struct cli_ctx *ctx, int argc, char **argv)
 	long v;
 
 	memset(&o, 0, sizeof o);
-	o.env = xcalloc((size_t)argc + 1, sizeof *o.env);
 	o.linger = 60;
+	/* Environment overrides (docs/cli.md); flags win over them. */
+	if ((rc = cli_cmd_env_number("ROOST_LINGER", 0, 86400L * 365, &v)) < 0)
+		return err_exit_code(rc);
+	if (rc > 0)
+		o.linger = (int)v;
+	if ((rc = cli_cmd_env_number("ROOST_HISTORY_CAP", 0, LONG_MAX, &v)) < 0)
+		return err_exit_code(rc);
+	if (rc > 0)
+		o.history_cap = getenv("ROOST_HISTORY_CAP");
+	if ((rc = cli_cmd_env_number("ROOST_SYNC_MS", 1, 3600000, &v)) < 0)
+		return err_exit_code(rc);
+	if (rc > 0)
+		o.sync_ms = getenv("ROOST_SYNC_MS");
+	o.env = xcalloc((size_t)argc + 1, sizeof *o.env);
 	o.cols = 80;
 	o.rows = 24;
 	optind = 1;

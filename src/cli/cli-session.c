@@ -481,6 +481,14 @@ cli_session_spawn(struct cli_ctx *ctx, const struct cli_new_opts *o, struct cli_
 	av[ac++] = s->cwd;
 	if (o->record_input)
 		av[ac++] = "--record-input";
+	if (o->history_cap != NULL) {
+		av[ac++] = "--cap";
+		av[ac++] = (char *)o->history_cap;
+	}
+	if (o->sync_ms != NULL) {
+		av[ac++] = "--sync-ms";
+		av[ac++] = (char *)o->sync_ms;
+	}
 	for (i = 0; i < o->nenv; i++) {
 		av[ac++] = "--env";
 		av[ac++] = o->env[i];

@@ -59,6 +59,8 @@ struct cli_new_opts {
 	int cols, rows;
 	int linger;
 	bool record_input;
+	const char *history_cap; /* bytes, validated; NULL = the holder's default */
+	const char *sync_ms;     /* fdatasync period; NULL = default */
 };
 int cli_session_create(struct cli_ctx *ctx, const struct cli_new_opts *o, struct cli_session *s,
 		       char **cause);

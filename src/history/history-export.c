@@ -75,6 +75,32 @@ history_export_add(struct history_export_out *out, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Next record, saying on the warning callback where the cap dropped old
+ * output or a write error left a gap, so that an export is never silently
+ * incomplete.
+ */
+static int
+history_export_next(const struct history_export_opts *o, bool notes, struct history_reader *r,
+		    struct history_record *rec)
+{
+	int rc = history_reader_next(r, rec);
+	char msg[320];
+
+	if (rc <= 0 || !notes || o->warn == NULL)
+		return rc;
+	if (rec->type == HISTORY_DROP) {
+		snprintf(msg, sizeof msg, "older output is gone (history cap): %.*s",
+			 (int)(rec->len > 256 ? 256 : rec->len), rec->data);
+		o->warn(msg, o->warn_arg);
+	} else if (rec->type == HISTORY_MARK && rec->len >= 4 && memcmp(rec->data, "gap:", 4) == 0) {
+		snprintf(msg, sizeof msg, "output missing here: %.*s",
+			 (int)(rec->len > 256 ? 256 : rec->len), rec->data);
+		o->warn(msg, o->warn_arg);
+	}
+	return rc;
+}
+
 int
 history_format_parse(const char *s, enum history_format *f)
 {
@@ -149,7 +175,7 @@ history_export_raw(const char *dir, const struct history_export_opts *o,
 		if ((rc = history_export_open(dir, o, true, &r, cause)) != 0)
 			return rc;
 		end = 0;
-		while ((rc = history_reader_next(r, &rec)) > 0) {
+		while ((rc = history_export_next(o, true, r, &rec)) > 0) {
 			if (rec.type != HISTORY_OUTPUT || rec.len == 0)
 				continue;
 			for (p = rec.data; (nl = memchr(p, '\n', rec.data + rec.len - p)) != NULL;
@@ -169,7 +195,7 @@ history_export_raw(const char *dir, const struct history_export_opts *o,
 	/* The second pass (or the only one) warns only when the first did not. */
 	if ((rc = history_export_open(dir, o, o->tail < 0, &r, cause)) != 0)
 		return rc;
-	while ((rc = history_reader_next(r, &rec)) > 0) {
+	while ((rc = history_export_next(o, o->tail < 0, r, &rec)) > 0) {
 		if (rec.type != HISTORY_OUTPUT)
 			continue;
 		if (rec.offset >= end)
@@ -306,7 +332,7 @@ history_export_text(const char *dir, const struct history_export_opts *o,
 	buf_init(&screen, 0);
 	if ((rc = history_export_open(dir, o, true, &r, cause)) != 0)
 		return rc;
-	while ((rc = history_reader_next(r, &rec)) > 0 && out->rc == 0) {
+	while ((rc = history_export_next(o, true, r, &rec)) > 0 && out->rc == 0) {
 		if (rec.type == HISTORY_RESIZE) {
 			if (!history_export_size(rec.data, rec.len, &cols, &rows))
 				continue;
@@ -526,7 +552,7 @@ history_export_asciicast(const char *dir, const struct history_export_opts *o,
 	buf_init(&c.text, 0);
 	if ((rc = history_export_open(dir, o, true, &r, cause)) != 0)
 		return rc;
-	while ((rc = history_reader_next(r, &rec)) > 0 && out->rc == 0) {
+	while ((rc = history_export_next(o, true, r, &rec)) > 0 && out->rc == 0) {
 		if (first) {
 			c.t0 = rec.time_ns;
 			first = false;

@@ -62,6 +62,24 @@ def test_asciicast_invalid_utf8(env: Env):
     check(out == "ok \ufffd\ufffd end", "invalid bytes: %r" % out)
 
 
+def test_cap_drops_oldest_and_says_so(env: Env):
+    env.env["ROOST_HISTORY_CAP"] = "3000000"
+    finished(env, "capped", "python3", "-c",
+             "import os\nfor i in range(200000): os.write(1, b'capline %08d padding-padding-padding\\n' % i)")
+    p = env.run("history", "capped", check_rc=0)
+    check(b"older output is gone (history cap)" in p.stderr, "no warning about the cap: %r" % p.stderr[:300])
+    out = p.stdout
+    check(2_000_000 < len(out) <= 3_000_000 + 1_100_000, "kept %d bytes under a 3 MB cap" % len(out))
+    check(out.endswith(b"capline 00199999 padding-padding-padding\r\n"), "the newest output is kept")
+    first = int(out[out.index(b"capline ") + 8:][:8])
+    # what is kept is one unbroken run up to the end
+    body = out[out.index(b"capline "):]
+    check(body.count(b"capline ") == 200000 - first, "a hole in the kept history")
+    env.env["ROOST_HISTORY_CAP"] = "lots"
+    p = env.run("new", "-d", "--", "/bin/true")
+    check(p.returncode == 2 and b"bad ROOST_HISTORY_CAP 'lots'" in p.stderr, "bad cap accepted: %r" % (p,))
+
+
 if __name__ == "__main__":
     main([test_raw_is_byte_exact, test_text_scrollback_then_screen, test_asciicast_plays,
-          test_asciicast_invalid_utf8])
+          test_asciicast_invalid_utf8, test_cap_drops_oldest_and_says_so])
