@@ -198,6 +198,55 @@ history_reader_next(struct history_reader *r, struct history_record *rec)
 	}
 }
 
+/* Output offset at the start of segment num: 1 and *off, 0 if it has none, or -ERR_x. */
+static int
+history_reader_first(struct history_reader *r, uint64_t num, uint64_t *off)
+{
+	struct history_seg_data d;
+	struct history_hdr h;
+	char msg[HISTORY_WARN_LEN];
+	int rc;
+
+	memset(&d, 0, sizeof d);
+	/* The header is enough for a hint; the reader checks every record it returns. */
+	rc = history_record_load(r->dirfd, num, 4096, true, &d, msg, sizeof msg);
+	if (rc == 0 && d.len >= HISTORY_HDR_LEN &&
+	    history_record_check(d.data, d.len, &h) != HISTORY_CHECK_BAD) {
+		*off = h.offset;
+		rc = 1;
+	} else if (rc == 0 || rc == -ERR_NOENT || rc == -ERR_CORRUPT) {
+		rc = 0;
+	}
+	history_record_data_release(&d);
+	return rc;
+}
+
+int
+history_reader_seek(struct history_reader *r, uint64_t off)
+{
+	uint64_t lo, hi, mid, first;
+	int rc;
+
+	if (r->empty || r->loaded)
+		return r->loaded ? -ERR_STATE : 0;
+	/* Invariant: the answer is in [lo, hi]; lo is the oldest segment. */
+	lo = r->next;
+	hi = r->last;
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if ((rc = history_reader_first(r, mid, &first)) < 0)
+			return rc;
+		if (rc == 1 && first <= off)
+			lo = mid;
+		else if (rc == 1)
+			hi = mid - 1;
+		else
+			lo = mid; /* unreadable start: keep it, the reader skips it with a warning */
+	}
+	r->next = lo;
+	return 0;
+}
+
 void
 history_reader_close(struct history_reader *r)
 {

@@ -100,6 +100,14 @@ int history_reader_open(const char *dir, history_warn_cb warn, void *arg,
  */
 int history_reader_next(struct history_reader *r, struct history_record *rec);
 
+/*
+ * Skip to the segment that holds output offset off (the last one whose
+ * first record starts at or before it), found by a binary search that
+ * reads only the start of each probed segment. Records before off in that
+ * segment are still returned: the caller trims. Returns 0 or -ERR_x.
+ */
+int history_reader_seek(struct history_reader *r, uint64_t off);
+
 void history_reader_close(struct history_reader *r);
 
 

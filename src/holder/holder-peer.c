@@ -1,9 +1,10 @@
 /*
- * holder-peer.c: the holder's clients. Each peer has a bounded queue of
- * whole frames; output goes straight to the socket when the queue is
- * empty. A peer that falls further behind than HOLDER_PEER_QUEUE stops
- * getting live output and is brought forward to a fresh screen once it
- * drains, so no client ever slows the program or the other clients.
+ * holder-peer.c: the holder's clients. Output is never copied per client:
+ * each attached peer has an offset into the holder's ring of recent output
+ * and is sent DATA frames straight from it, as fast as its socket takes
+ * them. A peer that falls behind catches up from the ring; one that falls
+ * further behind than the ring holds is brought forward to a fresh screen.
+ * So no client ever slows the program, the log or the other clients.
  */
 #include "common/compat.h"
 
@@ -23,6 +24,7 @@
 
 static void holder_peer_hello(struct holder *h, struct holder_peer *c,
 			      const struct proto_frame *f);
+static void holder_peer_catchup_stop(struct holder_peer *c);
 
 void
 holder_peer_accept(struct holder *h)
@@ -52,15 +54,12 @@ holder_peer_accept(struct holder *h)
 	h->peers[h->npeers++] = c;
 }
 
-/* Queue bytes of whole frames; returns false if the queue limit is passed. */
-static bool
-holder_peer_queue(struct holder_peer *c, const void *a, size_t alen, const void *b, size_t blen,
-		  bool bounded)
+/* Queue bytes (control frames, or the rest of a frame cut by a short write). */
+static void
+holder_peer_queue(struct holder_peer *c, const void *a, size_t alen, const void *b, size_t blen)
 {
 	size_t used = c->qend - c->qstart, need = alen + blen;
 
-	if (bounded && used + need > HOLDER_PEER_QUEUE)
-		return false;
 	if (c->qend + need > c->qcap) {
 		if (c->qstart > 0) {
 			memmove(c->q, c->q + c->qstart, used);
@@ -68,7 +67,7 @@ holder_peer_queue(struct holder_peer *c, const void *a, size_t alen, const void 
 			c->qend = used;
 		}
 		if (c->qend + need > c->qcap) {
-			c->qcap = c->qcap ? c->qcap : 64 * 1024;
+			c->qcap = c->qcap ? c->qcap : 4096;
 			while (c->qend + need > c->qcap)
 				c->qcap *= 2;
 			c->q = xrealloc(c->q, c->qcap);
@@ -78,48 +77,40 @@ holder_peer_queue(struct holder_peer *c, const void *a, size_t alen, const void 
 	if (blen)
 		memcpy(c->q + c->qend + alen, b, blen);
 	c->qend += need;
-	return true;
 }
 
-/* Mark bytes written from the queue head, keeping track of frame boundaries. */
-static void
-holder_peer_advance(struct holder_peer *c, size_t n)
-{
-	while (n > 0) {
-		size_t take;
-
-		if (c->qframe_left == 0)
-			c->qframe_left = PROTO_HDR_LEN + proto_get32((unsigned char *)c->q +
-								     c->qstart + 4);
-		take = n < c->qframe_left ? n : c->qframe_left;
-		c->qframe_left -= take;
-		c->qstart += take;
-		n -= take;
-	}
-	if (c->qstart == c->qend)
-		c->qstart = c->qend = 0;
-}
-
-/* Send one frame: straight to the socket if nothing is queued, else queued. */
+/*
+ * Write one frame whose payload is up to two pieces: straight to the socket
+ * if nothing is queued (what a short write leaves is queued), else queued.
+ * Unless must, a frame of which nothing could be written is dropped and
+ * false returned (DATA is re-sent from the ring later).
+ */
 static bool
-holder_peer_write(struct holder_peer *c, enum proto_type type, const void *data, size_t len,
-		  bool bounded)
+holder_peer_write(struct holder_peer *c, enum proto_type type, const void *a, size_t alen,
+		  const void *b, size_t blen, bool must)
 {
 	unsigned char hdr[PROTO_HDR_LEN];
-	struct iovec iov[2];
-	size_t total = PROTO_HDR_LEN + len, done = 0;
+	struct iovec iov[3];
+	size_t total = PROTO_HDR_LEN + alen + blen, done = 0, skip;
 	ssize_t n;
+	int cnt = 0;
 
 	if (c->dead)
 		return true;
-	proto_header_encode(hdr, type, len);
+	proto_header_encode(hdr, type, alen + blen);
+	iov[cnt].iov_base = hdr;
+	iov[cnt++].iov_len = PROTO_HDR_LEN;
+	if (alen) {
+		iov[cnt].iov_base = (void *)a;
+		iov[cnt++].iov_len = alen;
+	}
+	if (blen) {
+		iov[cnt].iov_base = (void *)b;
+		iov[cnt++].iov_len = blen;
+	}
 	if (c->qend == c->qstart) {
-		iov[0].iov_base = hdr;
-		iov[0].iov_len = PROTO_HDR_LEN;
-		iov[1].iov_base = (void *)data;
-		iov[1].iov_len = len;
 		do
-			n = writev(c->fd, iov, len ? 2 : 1);
+			n = writev(c->fd, iov, cnt);
 		while (n < 0 && errno == EINTR);
 		if (n < 0 && errno != EAGAIN) {
 			c->dead = true;
@@ -129,19 +120,25 @@ holder_peer_write(struct holder_peer *c, enum proto_type type, const void *data,
 		if (done == total)
 			return true;
 	}
-	if (done > 0) {
-		/* The rest of a frame that is already on its way must follow. */
-		if (done < PROTO_HDR_LEN) {
-			holder_peer_queue(c, hdr + done, PROTO_HDR_LEN - done, data, len, false);
-			c->qframe_left = total - done;
-		} else {
-			holder_peer_queue(c, (const char *)data + (done - PROTO_HDR_LEN),
-					  total - done, NULL, 0, false);
-			c->qframe_left = total - done;
-		}
-		return true;
+	if (done == 0 && !must)
+		return false;
+	/* Queue what was not written, piece by piece. */
+	for (int i = 0; i < cnt; i++) {
+		skip = done < iov[i].iov_len ? done : iov[i].iov_len;
+		done -= skip;
+		if (iov[i].iov_len > skip)
+			holder_peer_queue(c, (char *)iov[i].iov_base + skip, iov[i].iov_len - skip,
+					  NULL, 0);
 	}
-	return holder_peer_queue(c, hdr, PROTO_HDR_LEN, data, len, bounded);
+	return true;
+}
+
+bool
+holder_peer_wants_write(const struct holder *h, const struct holder_peer *c)
+{
+	if (c->qend > c->qstart)
+		return true;
+	return (c->flags & PROTO_ATTACH) && c->hello && c->pos < h->out_head;
 }
 
 void
@@ -149,7 +146,7 @@ holder_peer_send(struct holder *h, struct holder_peer *c, enum proto_type type, 
 		 size_t len)
 {
 	(void)h;
-	holder_peer_write(c, type, data, len, false);
+	holder_peer_write(c, type, data, len, NULL, 0, true);
 }
 
 static void
@@ -175,6 +172,8 @@ holder_peer_snapshot(struct holder *h, struct holder_peer *c)
 	proto_put16(w + 10, (uint16_t)h->rows);
 	proto_put32(w + 12, h->exited ? PROTO_EXITED : 0);
 	holder_peer_send(h, c, PROTO_WELCOME, w, sizeof w);
+	c->pos = h->out_head;
+	holder_peer_catchup_stop(c);
 	/* SCREEN frames, so that DATA is exactly the output from the WELCOME offset on. */
 	for (off = 0; off < b.len; off += PROTO_MAX_INPUT) {
 		size_t n = b.len - off < PROTO_MAX_INPUT ? b.len - off : PROTO_MAX_INPUT;
@@ -184,24 +183,127 @@ holder_peer_snapshot(struct holder *h, struct holder_peer *c)
 	buf_release(&b);
 }
 
+static void
+holder_peer_catchup_stop(struct holder_peer *c)
+{
+	history_reader_close(c->cu);
+	c->cu = NULL;
+	c->cu_have = false;
+}
+
+/*
+ * One DATA frame from the history log for a peer that fell off the ring:
+ * 1 sent, 0 its socket is full, -1 the log cannot bring it forward (a write
+ * error left a gap, the cap dropped what it needs, or damage).
+ */
+static int
+holder_peer_catchup(struct holder *h, struct holder_peer *c)
+{
+	struct history_record rec;
+	size_t n;
+	int rc;
+
+	if (!h->log_exact)
+		return -1;
+	if (c->cu == NULL) {
+		if (history_reader_open(h->logdir, NULL, NULL, &c->cu) != 0)
+			return -1;
+		if (history_reader_seek(c->cu, h->log_base + c->pos) != 0) {
+			holder_peer_catchup_stop(c);
+			return -1;
+		}
+	}
+	while (!c->cu_have) {
+		uint64_t start;
+
+		rc = history_reader_next(c->cu, &rec);
+		if (rc <= 0) {
+			/* Its end, as seen when it was opened: look again from here. */
+			holder_peer_catchup_stop(c);
+			return rc == 0 ? 1 : -1;
+		}
+		if (rec.type != HISTORY_OUTPUT || rec.offset < h->log_base)
+			continue;
+		start = rec.offset - h->log_base;
+		if (start + rec.len <= c->pos)
+			continue;
+		if (start > c->pos) {
+			holder_peer_catchup_stop(c);
+			return -1;
+		}
+		c->cu_rec = rec;
+		c->cu_skip = (size_t)(c->pos - start);
+		c->cu_have = true;
+	}
+	n = c->cu_rec.len - c->cu_skip;
+	if (n > PROTO_MAX_INPUT)
+		n = PROTO_MAX_INPUT;
+	if (!holder_peer_write(c, PROTO_DATA, c->cu_rec.data + c->cu_skip, n, NULL, 0, false))
+		return 0;
+	c->pos += n;
+	c->cu_skip += n;
+	if (c->cu_skip == c->cu_rec.len)
+		c->cu_have = false;
+	/* Back within the ring (with room to spare): read from memory again. */
+	if (h->out_head - c->pos <= HOLDER_RING / 2)
+		holder_peer_catchup_stop(c);
+	return 1;
+}
+
+/*
+ * Send an attached peer the output it has not had, from the ring, while its
+ * socket takes it. Control frames queued before go first; EXIT goes once
+ * all output before it is sent.
+ */
 void
-holder_peer_output(struct holder *h, const char *data, size_t len)
+holder_peer_pump(struct holder *h, struct holder_peer *c)
+{
+	while (!c->dead && c->qend == c->qstart && c->pos < h->out_head) {
+		size_t off, n, first;
+		char msg[112];
+
+		if (h->out_head - c->pos > HOLDER_RING || c->cu != NULL) {
+			/* Overwritten before this peer read it: from the log, else a fresh screen. */
+			int rc = holder_peer_catchup(h, c);
+
+			if (rc > 0)
+				continue;
+			if (rc == 0)
+				break;
+			snprintf(msg, sizeof msg, "client too slow: %llu bytes skipped, screen redrawn",
+				 (unsigned long long)(h->out_head - c->pos));
+			holder_peer_send(h, c, PROTO_NOTICE, msg, strlen(msg));
+			holder_peer_snapshot(h, c);
+			continue;
+		}
+		off = (size_t)(c->pos % HOLDER_RING);
+		n = (size_t)(h->out_head - c->pos);
+		if (n > PROTO_MAX_INPUT)
+			n = PROTO_MAX_INPUT;
+		first = HOLDER_RING - off < n ? HOLDER_RING - off : n;
+		if (!holder_peer_write(c, PROTO_DATA, h->ring + off, first, h->ring, n - first, false))
+			break; /* the socket is full: POLLOUT brings us back */
+		c->pos += n;
+	}
+	if (c->exit_pending && !c->dead && c->qend == c->qstart && c->pos >= h->out_head) {
+		unsigned char st[4];
+
+		c->exit_pending = false;
+		proto_put32(st, (uint32_t)h->wstatus);
+		holder_peer_send(h, c, PROTO_EXIT, st, sizeof st);
+	}
+}
+
+void
+holder_peer_output(struct holder *h)
 {
 	int i;
 
 	for (i = 0; i < h->npeers; i++) {
 		struct holder_peer *c = h->peers[i];
 
-		if (c->dead || !(c->flags & PROTO_ATTACH))
-			continue;
-		if (c->lagging) {
-			c->skipped += len;
-			continue;
-		}
-		if (!holder_peer_write(c, PROTO_DATA, data, len, true)) {
-			c->lagging = true;
-			c->skipped = len;
-		}
+		if (c->hello && (c->flags & PROTO_ATTACH))
+			holder_peer_pump(h, c);
 	}
 }
 
@@ -215,9 +317,13 @@ holder_peer_broadcast_exit(struct holder *h)
 	for (i = 0; i < h->npeers; i++) {
 		struct holder_peer *c = h->peers[i];
 
-		if (!c->dead && ((c->flags & PROTO_ATTACH) || c->waiting)) {
+		if (c->dead || !c->hello)
+			continue;
+		if (c->flags & PROTO_ATTACH) {
+			c->exit_pending = true;
+			holder_peer_pump(h, c);
+		} else if (c->waiting) {
 			holder_peer_send(h, c, PROTO_EXIT, st, sizeof st);
-			holder_peer_flush(h, c);
 		}
 	}
 }
@@ -248,24 +354,17 @@ holder_peer_flush(struct holder *h, struct holder_peer *c)
 			c->dead = true;
 			return;
 		}
-		holder_peer_advance(c, (size_t)n);
+		c->qstart += (size_t)n;
 	}
 	if (c->dead)
 		return;
+	c->qstart = c->qend = 0;
 	if (c->close_after_flush) {
 		c->dead = true;
 		return;
 	}
-	if (c->lagging && c->qend == c->qstart) {
-		char msg[96];
-
-		c->lagging = false;
-		snprintf(msg, sizeof msg, "client too slow: %llu bytes skipped, screen redrawn",
-			 (unsigned long long)c->skipped);
-		c->skipped = 0;
-		holder_peer_send(h, c, PROTO_NOTICE, msg, strlen(msg));
-		holder_peer_snapshot(h, c);
-	}
+	if (c->hello && (c->flags & PROTO_ATTACH))
+		holder_peer_pump(h, c);
 }
 
 static void
@@ -314,12 +413,8 @@ holder_peer_hello(struct holder *h, struct holder_peer *c, const struct proto_fr
 	if (!(c->flags & PROTO_READONLY))
 		holder_state_size_update(h);
 	holder_peer_snapshot(h, c);
-	if (h->exited) {
-		unsigned char st[4];
-
-		proto_put32(st, (uint32_t)h->wstatus);
-		holder_peer_send(h, c, PROTO_EXIT, st, sizeof st);
-	}
+	c->exit_pending = h->exited;
+	holder_peer_pump(h, c);
 }
 
 static void
@@ -473,6 +568,7 @@ holder_peer_reap(struct holder *h)
 		if (c->flags & PROTO_ATTACH)
 			attached_gone = true;
 		close(c->fd);
+		holder_peer_catchup_stop(c);
 		proto_decoder_release(&c->dec);
 		free(c->q);
 		free(c);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,68 +29,85 @@ holder_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* New output is in the ring (the PTY is read straight into it): track modes, watch the lag. */
 void
 holder_state_vt_add(struct holder *h, const char *data, size_t len)
 {
-	size_t pos, first;
-
 	vt_modes_scan(&h->modes, data, len);
-	if (len >= HOLDER_VT_RING) {
-		data += len - HOLDER_VT_RING;
-		h->vr_head += len - HOLDER_VT_RING;
-		len = HOLDER_VT_RING;
-	}
-	pos = (size_t)(h->vr_head % HOLDER_VT_RING);
-	first = HOLDER_VT_RING - pos < len ? HOLDER_VT_RING - pos : len;
-	memcpy(h->vring + pos, data, first);
-	memcpy(h->vring, data + first, len - first);
-	h->vr_head += len;
-	if (h->vr_head - h->vr_done > HOLDER_VT_RING)
-		h->vr_resync = true;
 }
 
 /*
- * The screen fell off the ring: start again from a recent tail. The tail
- * starts after a newline where there is one, so that it does not begin in
- * the middle of a sequence; the modes tracker has seen every byte.
+ * The screen fell too far behind: start again from a recent tail. The
+ * tail starts after a newline where there is one, so that it does not
+ * begin in the middle of a sequence; the modes tracker has seen every byte.
  */
 static void
 holder_state_vt_resync(struct holder *h)
 {
-	uint64_t start = h->vr_head - HOLDER_VT_TAIL;
-	uint64_t limit = start + 4096 < h->vr_head ? start + 4096 : h->vr_head;
+	uint64_t start = h->out_head - HOLDER_VT_TAIL;
+	uint64_t limit = start + 4096 < h->out_head ? start + 4096 : h->out_head;
 	uint64_t i;
 
 	for (i = start; i < limit; i++) {
-		if (h->vring[i % HOLDER_VT_RING] == '\n') {
+		if (h->ring[i % HOLDER_RING] == '\n') {
 			start = i + 1;
 			break;
 		}
 	}
 	vt_reset(h->vt, &h->modes);
-	h->vr_done = start;
-	h->vr_resync = false;
+	h->vt_done = start;
 	h->vt_resyncs++;
 }
 
 void
 holder_state_vt_step(struct holder *h, size_t budget)
 {
-	while (budget > 0 && h->vr_done < h->vr_head) {
-		size_t pos, n;
+	if (h->out_head - h->vt_done > HOLDER_VT_BEHIND)
+		holder_state_vt_resync(h);
+	while (budget > 0 && h->vt_done < h->out_head) {
+		size_t pos = (size_t)(h->vt_done % HOLDER_RING);
+		size_t n = (size_t)(h->out_head - h->vt_done);
 
-		if (h->vr_resync)
-			holder_state_vt_resync(h);
-		pos = (size_t)(h->vr_done % HOLDER_VT_RING);
-		n = (size_t)(h->vr_head - h->vr_done);
-		if (n > HOLDER_VT_RING - pos)
-			n = HOLDER_VT_RING - pos;
+		if (n > HOLDER_RING - pos)
+			n = HOLDER_RING - pos;
 		if (n > budget)
 			n = budget;
-		vt_feed(h->vt, h->vring + pos, n);
-		h->vr_done += n;
+		vt_feed(h->vt, h->ring + pos, n);
+		h->vt_done += n;
 		budget -= n;
 	}
+}
+
+/* Has everything in the ring been consumed by the screen and every attached client? */
+bool
+holder_state_consumed(const struct holder *h)
+{
+	int i;
+
+	if (h->vt_done < h->out_head)
+		return false;
+	for (i = 0; i < h->npeers; i++) {
+		const struct holder_peer *c = h->peers[i];
+
+		if (!c->dead && (c->flags & PROTO_ATTACH) && c->pos < h->out_head)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Give the ring's pages back after a busy spell: nobody will read what is in
+ * it (every reader starts at out_head), and an idle holder should cost what
+ * an idle dtach costs, however much it printed once.
+ */
+bool
+holder_state_ring_release(struct holder *h)
+{
+	if (!holder_state_consumed(h))
+		return false;
+	madvise(h->ring, HOLDER_RING, MADV_DONTNEED);
+	h->ring_touched = false;
+	return true;
 }
 
 void
@@ -117,6 +135,9 @@ holder_state_log(struct holder *h, enum history_type type, const void *data, siz
 	if (h->log_failed) {
 		char note[96];
 
+		if (type == HISTORY_OUTPUT)
+			h->log_exact = false;
+
 		/* Say what was lost before recording resumes, so the gap is visible. */
 		snprintf(note, sizeof note, "gap: %llu output bytes not recorded (write errors)",
 			 (unsigned long long)h->log_dropped);
@@ -135,6 +156,8 @@ holder_state_log(struct holder *h, enum history_type type, const void *data, siz
 		if (!h->log_failed)
 			log_error("history write failed: %s", err_message(rc));
 		h->log_failed = true;
+		if (type == HISTORY_OUTPUT)
+			h->log_exact = false;
 		if (type == HISTORY_OUTPUT)
 			h->log_dropped += len;
 		return;

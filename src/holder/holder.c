@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -124,13 +125,17 @@ holder_child_exited(struct holder *h, int wstatus)
 	log_info("program exited with wait status %d", wstatus);
 }
 
+/* Read the PTY straight into the ring; then log, clients, modes. */
 static void
 holder_pty_read(struct holder *h)
 {
+	size_t pos = (size_t)(h->out_head % HOLDER_RING);
+	size_t room = HOLDER_RING - pos < HOLDER_READ_SIZE ? HOLDER_RING - pos : HOLDER_READ_SIZE;
+	char *p = h->ring + pos;
 	ssize_t n;
 
 	do
-		n = read(h->pty_fd, h->rbuf, HOLDER_READ_SIZE);
+		n = read(h->pty_fd, p, room);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN)
 		return;
@@ -141,9 +146,12 @@ holder_pty_read(struct holder *h)
 		return;
 	}
 	h->vt_quiet = false;
-	holder_state_log(h, HISTORY_OUTPUT, h->rbuf, (size_t)n);
-	holder_peer_output(h, h->rbuf, (size_t)n);
-	holder_state_vt_add(h, h->rbuf, (size_t)n);
+	h->ring_touched = true;
+	h->last_output_ns = holder_now_ns();
+	h->out_head += (uint64_t)n;
+	holder_state_log(h, HISTORY_OUTPUT, p, (size_t)n);
+	holder_state_vt_add(h, p, (size_t)n);
+	holder_peer_output(h);
 }
 
 static void
@@ -184,10 +192,10 @@ holder_signals(struct holder *h)
 			int i;
 
 			for (i = 0; i < 1024 && h->pty_fd >= 0; i++) {
-				uint64_t before = h->vr_head;
+				uint64_t before = h->out_head;
 
 				holder_pty_read(h);
-				if (h->vr_head == before)
+				if (h->out_head == before)
 					break;
 			}
 		}
@@ -205,10 +213,16 @@ holder_timeout(struct holder *h, uint64_t now)
 	 * then keeps going in slices while the pause lasts; while output flows it
 	 * waits (and resynchronises from the tail if it falls off the ring).
 	 */
-	if (h->vr_done < h->vr_head)
+	if (h->vt_done < h->out_head)
 		return h->vt_quiet ? 0 : HOLDER_VT_QUIET_MS;
 	if (h->hw_dirty)
 		next = h->last_sync_ns + (uint64_t)h->sync_ms * 1000000u;
+	if (h->ring_touched) {
+		uint64_t end = h->last_output_ns + (uint64_t)HOLDER_RING_IDLE_MS * 1000000u;
+
+		if (end < next)
+			next = end;
+	}
 	if (h->exited && holder_peer_attached(h) == 0) {
 		uint64_t since = h->exited_ns > h->last_detach_ns ? h->exited_ns : h->last_detach_ns;
 		uint64_t end = since + (uint64_t)h->linger * 1000000000u;
@@ -256,7 +270,7 @@ holder_loop(struct holder *h)
 			struct holder_peer *c = h->peers[i];
 
 			pfd[base + i].fd = c->fd;
-			pfd[base + i].events = POLLIN | (c->qend > c->qstart ? POLLOUT : 0);
+			pfd[base + i].events = POLLIN | (holder_peer_wants_write(h, c) ? POLLOUT : 0);
 		}
 		timeout = holder_timeout(h, now);
 		n = poll(pfd, (nfds_t)(base + h->npeers), timeout);
@@ -292,6 +306,10 @@ holder_loop(struct holder *h)
 		}
 		holder_peer_reap(h);
 		now = holder_now_ns();
+		if (h->ring_touched &&
+		    now >= h->last_output_ns + (uint64_t)HOLDER_RING_IDLE_MS * 1000000u &&
+		    !holder_state_ring_release(h))
+			h->last_output_ns = now; /* a client is still reading it: later */
 		if (h->hw_dirty && now >= h->last_sync_ns + (uint64_t)h->sync_ms * 1000000u) {
 			history_writer_sync(h->hw);
 			h->hw_dirty = false;
@@ -434,10 +452,19 @@ main(int argc, char **argv)
 		cause = xasprintf("cannot open history '%s': %s", logdir, err_message(rc));
 		goto fail;
 	}
+	h->logdir = logdir;
+	h->log_base = history_writer_offset(h->hw);
+	h->log_exact = true;
 	if ((rc = holder_listen(h, &cause)) != 0)
 		goto fail;
-	h->rbuf = xmalloc(HOLDER_READ_SIZE);
-	h->vring = xmalloc(HOLDER_VT_RING);
+	/* Untouched pages cost nothing: an idle holder stays small. */
+	h->ring = mmap(NULL, HOLDER_RING, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->ring == MAP_FAILED) {
+		h->ring = NULL;
+		cause = xasprintf("cannot map the output ring: %s", strerror(errno));
+		rc = -ERR_FAIL;
+		goto fail;
+	}
 	h->inq = xmalloc(HOLDER_INPUT_QUEUE);
 	h->vt = vt_create(h->cols, h->rows);
 	vt_modes_init(&h->modes);
@@ -493,8 +520,8 @@ out:
 		vt_destroy(h->vt);
 	if (h->pty_fd >= 0)
 		close(h->pty_fd);
-	free(h->rbuf);
-	free(h->vring);
+	if (h->ring != NULL)
+		munmap(h->ring, HOLDER_RING);
 	free(h->inq);
 	free(h->env);
 	free(cause);

@@ -14,12 +14,13 @@
 #include "proto/proto.h"
 #include "vt/vt.h"
 
-#define HOLDER_READ_SIZE (64 * 1024)       /* one PTY read */
-#define HOLDER_VT_RING (1024 * 1024)       /* output the screen has not consumed yet */
-#define HOLDER_VT_TAIL (256 * 1024)        /* replayed after the screen fell off the ring */
+#define HOLDER_READ_SIZE (64 * 1024)       /* at most one PTY read */
+#define HOLDER_RING (8 * 1024 * 1024)      /* recent output: clients and the screen read it by offset */
+#define HOLDER_VT_BEHIND (1024 * 1024)     /* the screen resynchronises when further behind */
+#define HOLDER_VT_TAIL (256 * 1024)        /* replayed when it does */
 #define HOLDER_VT_QUIET_MS 1               /* output pause after which the screen catches up */
 #define HOLDER_VT_IDLE_SLICE (64 * 1024)   /* screen work per loop turn during a pause */
-#define HOLDER_PEER_QUEUE (1024 * 1024)    /* a client further behind than this lags */
+#define HOLDER_RING_IDLE_MS 5000           /* after this long idle and consumed, the ring's pages go back */
 #define HOLDER_MAX_PEERS 64
 #define HOLDER_INPUT_QUEUE (256 * 1024)    /* input waiting for the PTY */
 
@@ -28,16 +29,19 @@ struct holder_peer {
 	uint32_t flags;          /* PROTO_ATTACH, PROTO_READONLY once HELLO is seen */
 	bool hello;              /* HELLO received */
 	bool dead;               /* close at the next safe point */
-	bool lagging;            /* fell behind; gets a fresh screen once drained */
 	bool waiting;            /* sent WAIT: gets EXIT when the program exits */
+	bool exit_pending;       /* attached: EXIT follows once its output is sent */
 	bool close_after_flush;  /* ERROR or DETACH: close once the queue drains */
 	int cols, rows;          /* its terminal size (attached clients) */
 	uint64_t active_ns;      /* last input/resize/attach: size follows the latest */
+	uint64_t pos;            /* attached: ring offset of the next output byte to send */
+	struct history_reader *cu; /* catching up from the log: it fell off the ring */
+	struct history_record cu_rec; /* the record being sent from the log */
+	size_t cu_skip;          /* bytes of cu_rec already sent (or before pos) */
+	bool cu_have;            /* cu_rec is valid */
 	struct proto_decoder dec;
-	char *q;                 /* unsent output: whole frames, from qstart to qend */
+	char *q;                 /* control frames and the rest of a DATA frame cut by a short write */
 	size_t qstart, qend, qcap;
-	size_t qframe_left;      /* bytes left of the frame at qstart, 0 at a boundary */
-	uint64_t skipped;        /* output bytes skipped while lagging */
 };
 
 struct holder {
@@ -67,17 +71,21 @@ struct holder {
 
 	int cols, rows;
 	struct history_writer *hw;
+	char *logdir;
+	uint64_t log_base;     /* history offset of ring offset 0 */
+	bool log_exact;        /* every output byte reached the log: clients may catch up from it */
 	bool hw_dirty;
 	uint64_t last_sync_ns;
 
 	struct vt *vt;
 	struct vt_modes modes; /* sees every output byte */
-	char *vring;           /* HOLDER_VT_RING bytes */
-	uint64_t vr_head;      /* output bytes put in the ring */
-	uint64_t vr_done;      /* output bytes the screen has consumed */
-	bool vr_resync;
+	char *ring;            /* HOLDER_RING bytes of recent output, read into directly */
+	uint64_t out_head;     /* output bytes read from the PTY since start (ring offsets) */
+	uint64_t vt_done;      /* output bytes the screen has consumed */
 	bool vt_quiet;         /* no output since the last idle poll: the screen may work */
 	uint64_t vt_resyncs;
+	uint64_t last_output_ns;
+	bool ring_touched;     /* pages of the ring are in use since the last release */
 
 	char *inq;             /* input waiting for the PTY */
 	size_t inq_len;
@@ -85,7 +93,6 @@ struct holder {
 	struct holder_peer *peers[HOLDER_MAX_PEERS];
 	int npeers;
 
-	char *rbuf;            /* HOLDER_READ_SIZE */
 };
 
 uint64_t holder_now_ns(void);
@@ -100,7 +107,9 @@ void holder_peer_read(struct holder *h, struct holder_peer *c);
 void holder_peer_flush(struct holder *h, struct holder_peer *c);
 void holder_peer_send(struct holder *h, struct holder_peer *c, enum proto_type type,
 		      const void *data, size_t len);
-void holder_peer_output(struct holder *h, const char *data, size_t len);
+void holder_peer_output(struct holder *h);
+void holder_peer_pump(struct holder *h, struct holder_peer *c);
+bool holder_peer_wants_write(const struct holder *h, const struct holder_peer *c);
 void holder_peer_broadcast_exit(struct holder *h);
 void holder_peer_reap(struct holder *h);
 int holder_peer_attached(const struct holder *h);
@@ -109,6 +118,8 @@ int holder_peer_attached(const struct holder *h);
 void holder_state_vt_step(struct holder *h, size_t budget);
 void holder_state_vt_sync(struct holder *h);
 void holder_state_vt_add(struct holder *h, const char *data, size_t len);
+bool holder_state_consumed(const struct holder *h);
+bool holder_state_ring_release(struct holder *h);
 int holder_state_render(struct holder *h, bool ansi, struct buf *out);
 void holder_state_info(struct holder *h, struct buf *out);
 void holder_state_save_final(struct holder *h);

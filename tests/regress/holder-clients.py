@@ -7,54 +7,76 @@ import struct
 import time
 
 from harness import (Env, Client, check, main, wait_for, ATTACH, DATA, ERROR, EXIT, HELLO,
-                     INPUT, NOTICE, RESIZE, WELCOME)
+                     INPUT, NOTICE, RESIZE, SCREEN, WELCOME)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COUNTER = os.path.join(HERE, "progs", "counter.py")
 
 
-def test_stuck_client_does_not_block(env: Env):
-    lines = 200000  # about 12 MB through the pty
-    env.new("busy", "/bin/sh", "-c", "read go; python3 %s %d; read done" % (COUNTER, lines))
-    sock = env.sock_path("busy")
+def read_until_line(c, last, what):
+    """DATA from c (after its WELCOME) until line number last; returns (offset, bytes, frame types)."""
+    parts, types, offset = [], [], None
+    want = ("line %09d" % last).encode()
+    while not parts or want not in b"".join(parts[-2:]):
+        f = c.recv()
+        check(f is not None, what + ": cut off")
+        types.append(f[0])
+        if f[0] == WELCOME:
+            offset = struct.unpack_from("<Q", f[1])[0]
+            parts = []
+        if f[0] == DATA:
+            parts.append(f[1])
+    return offset, b"".join(parts), types
+
+
+def flood_with_stuck_client(env, name, lines):
+    """A program prints `lines` numbered lines while one attached client reads nothing
+    and another reads everything; returns (stuck client, fast client's (offset, data))."""
+    env.new(name, "/bin/sh", "-c", "read go; python3 %s %d; read done" % (COUNTER, lines))
+    sock = env.sock_path(name)
     stuck = Client(sock, flags=ATTACH)
     stuck.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     fast = Client(sock, flags=ATTACH)
-    env.run("send", "busy", "go", "--enter", check_rc=0)
-    parts = []
-    offset = None
-    want = ("line %09d" % (lines - 1)).encode()
-    while not parts or want not in b"".join(parts[-2:]):
-        f = fast.recv()
-        check(f is not None, "fast client cut off")
-        check(f[0] != NOTICE, "fast client fell behind: %r" % (f,))
-        if f[0] == WELCOME:
-            offset = struct.unpack_from("<Q", f[1])[0]
-        if f[0] == DATA:
-            parts.append(f[1])
-    got = b"".join(parts)
-    # the fast client saw every line, in order, while the stuck one read nothing
-    start = got.find(b"line 000000000")
-    body = got[start:]
-    for i in (0, 1, lines // 2, lines - 1):
-        check(("line %09d" % i).encode() in body, "fast client lacks line %d" % i)
-    check(body.count(b"\n") >= lines, "fast client lost lines: %d" % body.count(b"\n"))
-    # the holder still answers and the stuck client is brought forward once it reads
+    env.run("send", name, "go", "--enter", check_rc=0)
+    offset, got, types = read_until_line(fast, lines - 1, "fast client")
+    check(NOTICE not in types, "the fast client fell behind")
+    # the holder still answers while the stuck client holds megabytes unread
     info = Client(sock).info()
     check(info["state"] == "running", "holder state %r" % info)
-    stuck.s.settimeout(30)
-    notice = None
-    while notice is None:
-        f = stuck.recv()
-        check(f is not None, "stuck client dropped without a message")
-        if f[0] == NOTICE:
-            notice = f[1]
-    check(b"skipped" in notice, "notice %r" % notice)
-    stuck.s.close()
     fast.s.close()
+    return stuck, offset, got
+
+
+def test_stuck_client_does_not_block(env: Env):
+    lines = 200000  # about 12 MB through the pty: more than the holder's 8 MiB ring
+    stuck, offset, got = flood_with_stuck_client(env, "busy", lines)
     hist = env.history("busy")
     check(hist.count(b"line ") == lines, "history lines: %d" % hist.count(b"line "))
     check(hist[offset:offset + len(got)] == got, "the fast client's output differs from the history")
+    check(got.count(b"\n") >= lines, "fast client lost lines: %d" % got.count(b"\n"))
+    # the stuck client, once it reads, is brought forward from the log: every byte, in order
+    soff, sgot, types = read_until_line(stuck, lines - 1, "stuck client")
+    check(NOTICE not in types, "the stuck client was given a fresh screen though the log had it all")
+    check(hist[soff:soff + len(sgot)] == sgot, "the stuck client's output differs from the history")
+    check(sgot.count(b"line ") == lines, "stuck client lines: %d" % sgot.count(b"line "))
+    stuck.s.close()
+
+
+def test_stuck_client_past_the_log_gets_fresh_screen(env: Env):
+    env.env["ROOST_HISTORY_CAP"] = "2000000"  # the log cannot hold what the ring lost
+    lines = 200000
+    stuck, offset, got = flood_with_stuck_client(env, "busy", lines)
+    soff, sgot, types = read_until_line(stuck, lines - 1, "stuck client")
+    check(NOTICE in types, "no notice for the skipped output: %r" % sorted(set(types)))
+    i = types.index(NOTICE)
+    check(types[i + 1:i + 3] == [WELCOME, SCREEN], "a fresh WELCOME and SCREEN follow the notice: %r" % types[i:i + 4])
+    # from the fresh screen on, the stuck client gets the output exactly
+    hist = env.history("busy")
+    # (the history keeps only the cap's worth: compare what both still have)
+    k = min(len(sgot), len(hist)) - 4096
+    check(k > 500_000 and hist[-k - 4096:].find(sgot[-k:]) >= 0,
+          "output after the fresh screen differs from the end of the history")
+    stuck.s.close()
 
 
 def test_malformed_frames_drop_only_that_peer(env: Env):
@@ -109,5 +131,6 @@ def test_many_clients(env: Env):
 
 
 if __name__ == "__main__":
-    main([test_stuck_client_does_not_block, test_malformed_frames_drop_only_that_peer,
+    main([test_stuck_client_does_not_block, test_stuck_client_past_the_log_gets_fresh_screen,
+          test_malformed_frames_drop_only_that_peer,
           test_many_clients])
