@@ -432,7 +432,11 @@ cli_session_write_meta(struct cli_session *s, const struct cli_new_opts *o)
 	if (text == NULL)
 		return -ERR_INVAL;
 	path = xasprintf("%s/meta", s->dir);
-	rc = path_write_atomic(path, text, strlen(text));
+	/*
+	 * No fdatasync: it cost 1.7 ms of the 2 ms create budget. A meta lost to
+	 * a power cut makes the session unlisted, never wrong (its log is intact).
+	 */
+	rc = path_write_atomic(path, text, strlen(text), false);
 	free(path);
 	free(text);
 	return rc;

@@ -164,7 +164,7 @@ path_id_generate(char *id)
 }
 
 int
-path_write_atomic(const char *path, const void *data, size_t len)
+path_write_atomic(const char *path, const void *data, size_t len, bool sync)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
@@ -187,7 +187,7 @@ path_write_atomic(const char *path, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fdatasync(fd) != 0 || rename(tmp, path) != 0)
+	if ((sync && fdatasync(fd) != 0) || rename(tmp, path) != 0)
 		rc = err_from_errno(errno);
 out:
 	if (fd >= 0)

@@ -35,8 +35,12 @@ bool path_id_is_valid(const char *id);
 /* Fill id (PATH_ID_LEN + 1 bytes) with a fresh random id. */
 int path_id_generate(char *id);
 
-/* Write data to path atomically (temp file, fsync, rename), mode 0600. */
-int path_write_atomic(const char *path, const void *data, size_t len);
+/*
+ * Write data to path atomically (temp file, rename), mode 0600. With sync
+ * the data is fdatasync'ed before the rename, so that a power loss leaves
+ * the old or the new file, never an empty one.
+ */
+int path_write_atomic(const char *path, const void *data, size_t len, bool sync);
 
 /* Read a whole small file (at most limit bytes) into a new NUL-terminated string. */
 int path_read_file(const char *path, size_t limit, char **out, size_t *lenp);

@@ -245,13 +245,13 @@ holder_state_save_final(struct holder *h)
 	buf_init(&b, 0);
 	holder_state_render(h, true, &b);
 	path = xasprintf("%s/screen.ansi", h->dir);
-	if ((rc = path_write_atomic(path, b.data, b.len)) != 0)
+	if ((rc = path_write_atomic(path, b.data, b.len, true)) != 0)
 		log_error("cannot save %s: %s", path, err_message(rc));
 	free(path);
 	buf_clear(&b);
 	vt_render_text(h->vt, &b);
 	path = xasprintf("%s/screen.txt", h->dir);
-	if ((rc = path_write_atomic(path, b.data ? b.data : "", b.len)) != 0)
+	if ((rc = path_write_atomic(path, b.data ? b.data : "", b.len, true)) != 0)
 		log_error("cannot save %s: %s", path, err_message(rc));
 	free(path);
 	buf_release(&b);
@@ -259,7 +259,7 @@ holder_state_save_final(struct holder *h)
 		snprintf(st, sizeof st, "%d\n%llu\n", h->wstatus,
 			 (unsigned long long)history_writer_offset(h->hw));
 		path = xasprintf("%s/exit", h->dir);
-		if ((rc = path_write_atomic(path, st, strlen(st))) != 0)
+		if ((rc = path_write_atomic(path, st, strlen(st), true)) != 0)
 			log_error("cannot save %s: %s", path, err_message(rc));
 		free(path);
 	}

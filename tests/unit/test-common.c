@@ -111,7 +111,7 @@ test_files(void **state)
 	path = malloc(strlen(sub) + 8);
 	strcpy(path, sub);
 	strcat(path, "/f");
-	assert_int_equal(path_write_atomic(path, "data", 4), 0);
+	assert_int_equal(path_write_atomic(path, "data", 4, true), 0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(path_read_file(path, 100, &text, &len), 0);
