@@ -324,8 +324,8 @@ cli_cmd_ls(struct cli_ctx *ctx, int argc, char **argv)
 	if (json)
 		arr = json_array();
 	else
-		printf("%-16s %-12s %-8s %-18s %-7s %-10s %-19s %s\n", "NAME", "ID", "PID", "STATE",
-		       "CLIENTS", "BYTES", "CREATED", "COMMAND");
+		printf("%-16s %-12s %-8s %-18s %-7s %-10s %-19s %-24s %s\n", "NAME", "ID", "PID",
+		       "STATE", "CLIENTS", "BYTES", "CREATED", "CWD", "COMMAND");
 	for (i = 0; i < n; i++) {
 		struct cli_session *s = &list[i];
 		struct cli_info info;
@@ -362,8 +362,8 @@ cli_cmd_ls(struct cli_ctx *ctx, int argc, char **argv)
 				snprintf(bytes, sizeof bytes, "%lld", info.bytes);
 			else
 				snprintf(bytes, sizeof bytes, "-");
-			printf("%-16s %-12s %-8s %-18s %-7d %-10s %-19s %s\n", s->name, s->id, pid,
-			       state, info.clients, bytes, when, cmd);
+			printf("%-16s %-12s %-8s %-18s %-7d %-10s %-19s %-24s %s\n", s->name, s->id,
+			       pid, state, info.clients, bytes, when, s->cwd, cmd);
 		}
 		free(cmd);
 		cli_session_release(s);

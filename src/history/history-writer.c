@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -264,6 +265,12 @@ history_writer_thread(void *arg)
 	size_t i;
 	int rc;
 
+	/*
+	 * Sealing can wait; the PTY path cannot. A lower priority for this
+	 * thread alone (Linux nice is per thread) lets the holder's loop have
+	 * the CPU first during a flood.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		for (i = 0; i < w->nsegs; i++) {

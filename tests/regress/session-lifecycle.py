@@ -16,6 +16,12 @@ def test_new_ls_send_capture_kill_wait(env: Env):
     check(len(s["id"]) == 12 and s["pid"] > 0, "id/pid %r" % s)
     check(s["command"] == ["/bin/sh"], "command %r" % s)
     check(os.path.isdir(s["cwd"]), "cwd %r" % s)
+    table = env.run("ls", check_rc=0).stdout.decode().splitlines()
+    check(table[0].split() == ["NAME", "ID", "PID", "STATE", "CLIENTS", "BYTES", "CREATED", "CWD", "COMMAND"],
+          "ls header %r" % table[0])
+    row = table[1].split()
+    check(row[:4] == ["work", s["id"], str(s["pid"]), "running"] and s["cwd"] in row and row[-1] == "/bin/sh",
+          "ls row %r" % table[1])
     env.run("send", "work", "echo hello-$((6*7))", "--enter", check_rc=0)
     wait_for(lambda: "hello-42" in env.capture("work"), "echo output on the screen")
     # the program's environment
