@@ -11,7 +11,9 @@
  *   bench-pty stream --marker M [--cols C --rows R --timeout S --gate TEXT] -- CMD...
  *       run CMD (an attach client) in a CxR PTY, drain the PTY master as fast
  *       as possible, wait until the client put its tty in raw mode and went
- *       quiet, write TEXT (the gate), and time until M has been read.
+ *       quiet, write TEXT (the gate), and time until M has been read;
+ *       --count S counts S in what came after the gate, --detach K types
+ *       the client's detach keys at the end (else it is hung up on).
  *   bench-pty first --marker M [--cols C --rows R --timeout S] -- CMD...
  *       time from fork until M has been read (reattach latency).
  * Build: cc -O2 -o bench/out/bench-pty bench/bench-pty.c -lutil
@@ -281,10 +283,39 @@ bench_pty_scan(struct bench_pty_scan *sc, const char *data, size_t len)
 	return 0;
 }
 
+/* Occurrences of s in data, plus those straddling the previous call's tail. */
+static unsigned long long
+bench_pty_count(const char *s, char *tail, size_t *tlen, const char *data, size_t len)
+{
+	size_t sl = strlen(s), head = len < sl - 1 ? len : sl - 1, keep = sl - 1;
+	unsigned long long n = 0;
+	char joined[2 * BENCH_PTY_MARKER_MAX];
+	const char *p = data, *q;
+
+	if (*tlen > 0 && head > 0) {
+		memcpy(joined, tail, *tlen);
+		memcpy(joined + *tlen, data, head);
+		if (memmem(joined, *tlen + head, s, sl) != NULL)
+			n++;
+	}
+	while ((q = memmem(p, len - (size_t)(p - data), s, sl)) != NULL) {
+		n++;
+		p = q + sl;
+	}
+	if (len >= keep) {
+		memcpy(tail, data + len - keep, keep);
+		*tlen = keep;
+	} else {
+		*tlen = 0; /* a rare tiny read: a straddling match may be missed */
+	}
+	return n;
+}
+
 struct bench_pty_opts {
 	const char *marker;
 	const char *gate;
 	const char *detach; /* keys that detach the client, written before hanging up */
+	const char *count;  /* a string to count in the stream after the gate (e.g. a redraw) */
 	int cols, rows;
 	double timeout;
 	char **argv;
@@ -308,12 +339,18 @@ bench_pty_parse(int argc, char **argv, struct bench_pty_opts *o)
 			o->gate = argv[++i];
 		else if (strcmp(argv[i], "--detach") == 0)
 			o->detach = argv[++i];
+		else if (strcmp(argv[i], "--count") == 0)
+			o->count = argv[++i];
 		else if (strcmp(argv[i], "--cols") == 0)
-			o->cols = atoi(argv[++i]);
+			o->cols = (int)strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--rows") == 0)
-			o->rows = atoi(argv[++i]);
+			o->rows = (int)strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--timeout") == 0)
 			o->timeout = strtod(argv[++i], NULL);
+	}
+	if (o->count != NULL && (strlen(o->count) < 2 || strlen(o->count) > BENCH_PTY_MARKER_MAX)) {
+		fprintf(stderr, "bench-pty: --count needs 2 to %d bytes\n", BENCH_PTY_MARKER_MAX);
+		return -1;
 	}
 	if (o->marker == NULL || strlen(o->marker) == 0 || strlen(o->marker) > BENCH_PTY_MARKER_MAX ||
 	    i + 1 >= argc) {
@@ -349,7 +386,9 @@ bench_pty_stream(int argc, char **argv)
 	struct bench_pty_scan sc;
 	struct termios t;
 	uint64_t start, deadline, quiet_since, gate_at = 0, first_at = 0, end_at = 0;
-	unsigned long long before = 0, after = 0;
+	unsigned long long before = 0, after = 0, counted = 0;
+	char ctail[BENCH_PTY_MARKER_MAX];
+	size_t ctlen = 0;
 	char *buf;
 	int found = 0, raw = 0;
 	ssize_t n;
@@ -397,6 +436,8 @@ bench_pty_stream(int argc, char **argv)
 		if (first_at == 0)
 			first_at = bench_pty_now();
 		after += (unsigned long long)n;
+		if (o.count != NULL)
+			counted += bench_pty_count(o.count, ctail, &ctlen, buf, (size_t)n);
 		found = bench_pty_scan(&sc, buf, (size_t)n);
 		if (found)
 			end_at = bench_pty_now();
@@ -407,7 +448,7 @@ bench_pty_stream(int argc, char **argv)
 	printf("found=%d raw=%d elapsed_ns=%llu first_ns=%llu before=%llu after=%llu ", found, raw,
 	       found ? (unsigned long long)(end_at - gate_at) : 0ULL,
 	       first_at ? (unsigned long long)(first_at - gate_at) : 0ULL, before, after);
-	printf("client_cpu=%.3f\n", bench_pty_stop(&ch, o.detach));
+	printf("counted=%llu client_cpu=%.3f\n", counted, bench_pty_stop(&ch, o.detach));
 	free(buf);
 	return found ? 0 : 1;
 }
