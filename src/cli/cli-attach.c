@@ -87,12 +87,13 @@ cli_attach_run(struct cli_session *s, bool readonly, int detach_key)
 	struct proto_frame f;
 	struct pollfd pfd[3];
 	const char *cause = NULL;
-	char msg[512], inbuf[4096];
+	char msg[512], inbuf[4096], notice[256];
 	sigset_t set;
 	int sfd = -1, cols, rows, rc = 0, exitc = 0;
 	bool done = false, have_term = false;
 
 	msg[0] = '\0';
+	notice[0] = '\0';
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return cli_error(-ERR_USAGE, "attach needs a terminal on stdin and stdout");
 	if ((rc = cli_link_open(&l, s->sock)) != 0)
@@ -174,6 +175,13 @@ cli_attach_run(struct cli_session *s, bool readonly, int detach_key)
 					done = true;
 					break;
 				}
+				case PROTO_NOTICE:
+					/* Said after detaching: the screen is the program's now. */
+					if (f.len > 0 && f.len < sizeof notice) {
+						memcpy(notice, f.data, f.len);
+						notice[f.len] = '\0';
+					}
+					break;
 				case PROTO_ERROR:
 					snprintf(msg, sizeof msg, "[session %s: %.*s]", s->name,
 						 (int)(f.len > 400 ? 400 : f.len), f.data);
@@ -222,6 +230,8 @@ cli_attach_run(struct cli_session *s, bool readonly, int detach_key)
 	}
 	if (msg[0] != '\0')
 		printf("\n%s\n", msg);
+	if (notice[0] != '\0' && strncmp(notice, "client too slow", 15) == 0)
+		printf("[%s]\n", notice);
 	fflush(stdout);
 	if (sfd >= 0)
 		close(sfd);
