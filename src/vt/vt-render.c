@@ -16,6 +16,15 @@
 
 #define VT_RENDER_UNDERLINES (VT_ATTR_UNDERLINE | VT_ATTR_UNDERLINE2 | VT_ATTR_UNDERCURL)
 
+/*
+ * SGR parameters are built with VT_RENDER_ITEM between items (an item is one
+ * change: "1", "4:3", "38;2;r;g;b") and written as CSIs of at most
+ * VT_RENDER_SGR_MAX parameters: libvterm 0.1.4 keeps 16 (vt_feed drops a
+ * longer CSI), and a pen with every attribute and two RGB colours has 20.
+ */
+#define VT_RENDER_ITEM ','
+#define VT_RENDER_SGR_MAX 16
+
 /* One rendering: where it goes, the first error, and the pen the terminal has now. */
 struct vt_render {
 	struct buf *out;
@@ -78,7 +87,7 @@ static void
 vt_render_param(char *s, size_t *len, const char *p)
 {
 	if (*len != 0)
-		s[(*len)++] = ';';
+		s[(*len)++] = VT_RENDER_ITEM;
 	while (*p != '\0')
 		s[(*len)++] = *p++;
 }
@@ -89,7 +98,7 @@ vt_render_color_param(char *s, size_t *len, uint32_t color, bool bg)
 	unsigned n = color & 0xff;
 
 	if (*len != 0)
-		s[(*len)++] = ';';
+		s[(*len)++] = VT_RENDER_ITEM;
 	if (color == VT_COLOR_DEFAULT)
 		vt_render_num(s, len, bg ? 49 : 39);
 	else if ((color & 0xff000000u) == VT_COLOR_INDEX(0) && n < 8)
@@ -98,12 +107,14 @@ vt_render_color_param(char *s, size_t *len, uint32_t color, bool bg)
 		vt_render_num(s, len, (bg ? 100 : 90) + n - 8);
 	else if ((color & 0xff000000u) == VT_COLOR_INDEX(0)) {
 		vt_render_num(s, len, bg ? 48 : 38);
-		vt_render_param(s, len, "5");
+		s[(*len)++] = ';';
+		s[(*len)++] = '5';
 		s[(*len)++] = ';';
 		vt_render_num(s, len, n);
 	} else {
 		vt_render_num(s, len, bg ? 48 : 38);
-		vt_render_param(s, len, "2");
+		s[(*len)++] = ';';
+		s[(*len)++] = '2';
 		s[(*len)++] = ';';
 		vt_render_num(s, len, (color >> 16) & 0xff);
 		s[(*len)++] = ';';
@@ -191,6 +202,32 @@ vt_render_sgr_diff(struct vt_render *r, char *s, size_t *len, unsigned attrs, ui
 		vt_render_color_param(s, len, bg, true);
 }
 
+/* Write SGR items (see VT_RENDER_ITEM) as one CSI, or more where they are many. */
+static void
+vt_render_sgr_items(struct vt_render *r, const char *s, size_t len)
+{
+	size_t i = 0, end;
+	int n = 0, params;
+
+	vt_render_add(r, "\033[", 2);
+	while (i < len) {
+		for (end = i, params = 1; end < len && s[end] != VT_RENDER_ITEM; end++) {
+			if (s[end] == ';' || s[end] == ':')
+				params++;
+		}
+		if (n > 0 && n + params > VT_RENDER_SGR_MAX) {
+			vt_render_add(r, "m\033[", 3);
+			n = 0;
+		}
+		if (n > 0)
+			vt_render_add(r, ";", 1);
+		vt_render_add(r, s + i, end - i);
+		n += params;
+		i = end + 1;
+	}
+	vt_render_add(r, "m", 1);
+}
+
 /* Set the terminal's pen, with whichever of a diff or a reset is shorter. */
 static void
 vt_render_sgr(struct vt_render *r, unsigned attrs, uint32_t fg, uint32_t bg)
@@ -202,12 +239,10 @@ vt_render_sgr(struct vt_render *r, unsigned attrs, uint32_t fg, uint32_t bg)
 		return;
 	vt_render_sgr_full(full, &flen, attrs, fg, bg);
 	vt_render_sgr_diff(r, diff, &dlen, attrs, fg, bg);
-	vt_render_add(r, "\033[", 2);
 	if (dlen <= flen)
-		vt_render_add(r, diff, dlen);
+		vt_render_sgr_items(r, diff, dlen);
 	else
-		vt_render_add(r, full, flen);
-	vt_render_add(r, "m", 1);
+		vt_render_sgr_items(r, full, flen);
 	r->attrs = attrs;
 	r->fg = fg;
 	r->bg = bg;
@@ -403,6 +438,14 @@ vt_render_ansi(struct vt *vt, const struct vt_modes *modes, struct buf *out)
 		vt_render_sgr(&r, pen.attrs, pen.fg, pen.bg);
 		vt_render_csi(&r, "", row + 1, col + 1, 'H');
 		vt_render_adds(&r, "\033[?1049h\033[0m\033[H\033[2J");
+		/*
+		 * libvterm joins a combining mark to the glyph it drew last when the
+		 * cursor is just after it, on either screen: a bare mark drawn first
+		 * here could join the main screen's last glyph. Draw a space in the
+		 * corner, where nothing comes after, and erase it.
+		 */
+		vt_render_csi(&r, "", rows, cols, 'H');
+		vt_render_adds(&r, " \033[X");
 		r.attrs = 0;
 		r.fg = r.bg = VT_COLOR_DEFAULT;
 		vt_render_screen(&r, vt, VT_SCREEN_ALT);
@@ -421,10 +464,15 @@ vt_render_ansi(struct vt *vt, const struct vt_modes *modes, struct buf *out)
 	vt_get_cursor(vt, &row, &col);
 	wrap = m->autowrap && vt_is_wrap_pending(vt);
 	if (wrap) {
-		/* A bare mark would join the glyph drawn last; such a cursor is left not pending.
+		/*
+		 * A bare mark would join the glyph drawn last; a scroll since may have put
+		 * another glyph under the cursor, one that does not reach the edge; and
+		 * under origin mode a cursor outside the region cannot be reached. Such a
+		 * cursor is left not pending, rather than a glyph drawn where none is.
 		 */
 		if (vt_get_screen_cell(vt, VT_SCREEN_ACTIVE, row, col, &cell) != 0 ||
-		    cell.chars[0] == 0 || cell.bare || cell.width == 0)
+		    cell.chars[0] == 0 || cell.bare || cell.width == 0 ||
+		    col + cell.width != cols || (m->origin && (row < top - 1 || row >= bottom)))
 			wrap = false;
 		else {
 			vt_render_goto(&r, row - off, col, &at);

@@ -6,6 +6,7 @@
  */
 #include "common/compat.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vterm.h>
@@ -62,7 +63,13 @@ struct vt {
 	int guard_seps;	   /* separators seen in the current CSI */
 	int guard_len;	   /* parameter and intermediate bytes in the current CSI */
 	char guard_seq[8]; /* the first of them */
+	int guard_arg0;	   /* first parameter of the current CSI; over VT_MAX_SIZE: too big */
+	bool guard_plain;  /* the current CSI has only digits, ';' and ':' so far */
 	bool guard_lrmm;   /* DECLRMM (?69) is on: CSI s is DECSLRM, not SCOSC */
+	int guard_top;	   /* libvterm's scroll region top, 0-based, or more; see vt_resize */
+	uint32_t rep_chars[VTERM_MAX_CHARS_PER_CELL]; /* the last glyph drawn, for REP */
+	size_t rep_nchars;
+	int rep_width;
 	char utf8_hold[4]; /* a UTF-8 character cut at the end of the last write */
 	size_t utf8_len;
 
@@ -146,6 +153,18 @@ vt_row_fix_edges(const struct vt *vt, struct vt_row *row, int a, int b)
 		vt_cell_unpair(&c[a - 1]);
 	if (b < vt->cols && c[b].width == 0 && c[b - 1].width != 2)
 		vt_cell_unpair(&c[b]);
+}
+
+/* A wide char across the boundary before column b is being parted: blank both halves. */
+static inline void
+vt_row_part(const struct vt *vt, struct vt_row *row, int b)
+{
+	struct vt_pcell *c = row->cells;
+
+	if (b > 0 && b < vt->cols && c[b - 1].width == 2) {
+		vt_cell_unpair(&c[b - 1]);
+		vt_cell_unpair(&c[b]);
+	}
 }
 
 static uint32_t *
@@ -355,10 +374,23 @@ vt_scroll(struct vt *vt, VTermRect rect, int down, int right)
 		return;
 	}
 
-	/* Part of the width (DECSLRM, ICH, DCH): copy cells row by row. */
+	/*
+	 * Part of the width (DECSLRM, ICH, DCH): copy cells row by row. First
+	 * blank the wide chars the move parts, across the edges of the rectangle
+	 * and of the cells that move: fixing up afterwards would take a stray
+	 * right half that lands beside a stray left half for a whole char.
+	 */
 	dcol = right >= 0 ? rect.start_col : rect.start_col - right;
 	scol = right >= 0 ? rect.start_col + right : rect.start_col;
 	n = w - abs(right);
+	for (r = rect.start_row; r < rect.end_row; r++) {
+		struct vt_row *row = vt_row_at(vt, g, r);
+
+		vt_row_part(vt, row, rect.start_col);
+		vt_row_part(vt, row, rect.end_col);
+		vt_row_part(vt, row, scol);
+		vt_row_part(vt, row, scol + n);
+	}
 	if (down >= 0) {
 		first = rect.start_row;
 		last = rect.end_row - down;
@@ -429,6 +461,11 @@ vt_putglyph_cb(VTermGlyphInfo *info, VTermPos pos, void *user)
 	struct vt_pcell *c;
 	int w = info->width, col = pos.col, k;
 
+	/* What REP repeats (see vt_feed_rep). */
+	vt->rep_width = info->width;
+	for (k = 0; k < VTERM_MAX_CHARS_PER_CELL && info->chars[k] != 0; k++)
+		vt->rep_chars[k] = info->chars[k];
+	vt->rep_nchars = (size_t)k;
 	if (pos.row < 0 || pos.row >= vt->rows || col < 0 || col >= vt->cols)
 		return 1;
 	if (w != 1 && (w != 2 || col + 2 > vt->cols))
@@ -758,11 +795,46 @@ vt_destroy(struct vt *vt)
  *    row. After an ESC 8 that leaves the cursor outside, vt_feed sends a
  *    DECSET of the unused mode 0: every CSI ends by clamping the cursor.
  *    (CSI ? 1048/1049 l restore too, but as CSIs they clamp by themselves.)
+ *  - A resize clamps the bottom of the scroll region but not its top (see
+ *    vt_resize), so vt_feed follows the top that each DECSTBM gives libvterm.
  */
 enum vt_guard_state { VT_GUARD_GROUND, VT_GUARD_ESC, VT_GUARD_CSI, VT_GUARD_DROP };
 
 #define VT_GUARD_MAX_SEPS 15
 #define VT_WRITE_MAX 4096
+#define VT_REP_MAX_BYTES (VTERM_MAX_CHARS_PER_CELL * 4)
+
+static void vt_write(struct vt *vt, const char *data, size_t len);
+
+/* REP (CSI n b): the last glyph again, n times (at least once, at most to the end of the row). */
+static void
+vt_feed_rep(struct vt *vt, int n)
+{
+	char one[VT_REP_MAX_BYTES], *buf;
+	size_t len = 0, i, k;
+
+	if (vt->rep_width <= 0 || vt->rep_nchars == 0)
+		return;
+	for (k = 0; k < vt->rep_nchars; k++)
+		len += vt_utf8_encode(vt->rep_chars[k], one + len);
+	if (n < 1)
+		n = 1;
+	/* As libvterm bounds its own REP: to the end of the row, no wrap. */
+	{
+		VTermPos pos;
+
+		vterm_state_get_cursorpos(vt->state, &pos);
+		if (n > (vt->cols - pos.col) / vt->rep_width)
+			n = (vt->cols - pos.col) / vt->rep_width;
+	}
+	if (n < 1)
+		return;
+	buf = xmalloc(len * (size_t)n);
+	for (i = 0; i < (size_t)n; i++)
+		memcpy(buf + i * len, one, len);
+	vt_write(vt, buf, len * (size_t)n);
+	free(buf);
+}
 
 /* At the final byte of a CSI: track ?69, and say whether it is SCOSC ('7') or SCORC ('8'). */
 static char
@@ -775,6 +847,20 @@ vt_feed_csi_end(struct vt *vt, unsigned char final)
 		return '7';
 	if (n == 0 && final == 'u')
 		return '8';
+	if (final == 'r' && vt->guard_plain) {
+		/*
+		 * DECSTBM: libvterm clamps the top to the screen and drops a region
+		 * left empty. It reads a parameter modulo 2^31: one too big to follow
+		 * is taken as deep, which costs at most a needless reset on a resize.
+		 */
+		if (vt->guard_arg0 > VT_MAX_SIZE)
+			vt->guard_top = VT_MAX_SIZE;
+		else
+			vt->guard_top = vt->guard_arg0 > 1 ? vt->guard_arg0 - 1 : 0;
+		if (vt->guard_top >= vt->rows && vt->guard_arg0 <= VT_MAX_SIZE)
+			vt->guard_top = 0;
+		return 0;
+	}
 	if ((final == 'h' || final == 'l') && n > 1 && n <= (int)sizeof vt->guard_seq &&
 	    s[0] == '?') {
 		for (i = 1; i <= n; i++) {
@@ -810,6 +896,9 @@ vt_write_chunks(struct vt *vt, const char *data, size_t len)
 
 	for (; len > 0; data += n, len -= n) {
 		n = len < VT_WRITE_MAX ? len : VT_WRITE_MAX;
+		/* Not inside a UTF-8 character either (see vt_write). */
+		while (n < len && n > VT_WRITE_MAX - 4 && ((unsigned char)data[n] & 0xc0) == 0x80)
+			n--;
 		vterm_input_write(vt->term, data, n);
 	}
 }
@@ -894,8 +983,11 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 				vt->guard = VT_GUARD_CSI;
 				vt->guard_seps = 0;
 				vt->guard_len = 0;
+				vt->guard_arg0 = 0;
+				vt->guard_plain = true;
 			} else if (c == 'c') {
 				vt->guard_lrmm = false; /* RIS */
+				vt->guard_top = 0;
 				vt->guard = VT_GUARD_GROUND;
 			} else if (c == '8') {
 				vt_write(vt, start, (size_t)(p - start));
@@ -918,11 +1010,26 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 					vt->guard_seq[vt->guard_len] = (char)c;
 				if (vt->guard_len <= (int)sizeof vt->guard_seq)
 					vt->guard_len++;
+				if (c >= '0' && c <= '9') {
+					if (vt->guard_seps == 0 && vt->guard_arg0 <= VT_MAX_SIZE)
+						vt->guard_arg0 = vt->guard_arg0 * 10 + (c - '0');
+				} else if (c != ';' && c != ':')
+					vt->guard_plain = false; /* a leader or intermediate */
 			} else if (c >= 0x40 && c <= 0x7e) {
 				char esc = vt_feed_csi_end(vt, c);
 
 				vt->guard = VT_GUARD_GROUND;
-				if (esc != 0) {
+				if (c == 'b' && vt->guard_plain && vt->guard_seps == 0) {
+					/*
+					 * REP: libvterm 0.1.4 loops for ever when the last
+					 * glyph had width 0 (none yet, or a zero-width one).
+					 * Cancel it (CAN) and repeat the glyph ourselves.
+					 */
+					vt_write(vt, start, (size_t)(p - 1 - start));
+					vt_write(vt, "\030", 1);
+					start = p;
+					vt_feed_rep(vt, vt->guard_arg0);
+				} else if (esc != 0) {
 					char seq[3] = {0x18, 0x1b, esc};
 
 					vt_write(vt, start, (size_t)(p - 1 - start));
@@ -945,6 +1052,38 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 		vt_write(vt, start, (size_t)(end - start));
 }
 
+/*
+ * libvterm 0.1.4's resize clamps the bottom of the scroll region to the new
+ * height but leaves the top: once the top is at or below the new bottom, a
+ * line feed on the last row (or SU, SD) scrolls a region of no or negative
+ * height, and a negative one memmoves libvterm's line info with a negative
+ * size, corrupting the heap. Reset the region to the whole screen, as
+ * xterm does on any resize and as vt_render_ansi already draws such a
+ * region. DECSTBM homes the cursor: put it back (a pending wrap is lost).
+ */
+static void
+vt_region_reset(struct vt *vt)
+{
+	VTermPos pos, home;
+	char s[32];
+	int n;
+
+	/* Our ESC cuts a CSI libvterm has begun: drop the rest of it, not print it. */
+	if (vt->guard == VT_GUARD_CSI)
+		vt->guard = VT_GUARD_DROP;
+	else if (vt->guard == VT_GUARD_ESC)
+		vt->guard = VT_GUARD_GROUND;
+	vterm_state_get_cursorpos(vt->state, &pos);
+	vterm_input_write(vt->term, "\033[r", 3);
+	vterm_state_get_cursorpos(vt->state, &home); /* (0, left margin) under origin mode */
+	n = snprintf(s, sizeof s, "\033[%d;%dH", pos.row - home.row + 1,
+		     pos.col > home.col ? pos.col - home.col + 1 : 1);
+	vterm_input_write(vt->term, s, (size_t)n);
+	vt->guard_top = 0;
+	vt->modes.scroll_top = 0;
+	vt->modes.scroll_bottom = 0;
+}
+
 void
 vt_resize(struct vt *vt, int cols, int rows)
 {
@@ -953,6 +1092,8 @@ vt_resize(struct vt *vt, int cols, int rows)
 	if (cols == vt->cols && rows == vt->rows)
 		return;
 	vterm_set_size(vt->term, rows, cols);
+	if (vt->guard_top >= vt->rows)
+		vt_region_reset(vt);
 	vt_feed_clamp(vt);
 }
 
@@ -971,6 +1112,8 @@ vt_reset(struct vt *vt, const struct vt_modes *modes)
 
 	/* The state reset leaves libvterm's parser alone: CAN ends any sequence cut short. */
 	vt->utf8_len = 0;
+	vt->rep_width = 0;
+	vt->rep_nchars = 0;
 	vt_write(vt, "\030", 1);
 	vterm_state_reset(vt->state, 1);
 	vt_grid_clear(vt, &vt->grid[0], blank);
@@ -981,6 +1124,7 @@ vt_reset(struct vt *vt, const struct vt_modes *modes)
 	vt->saved_pen = blank;
 	vt->guard = VT_GUARD_GROUND;
 	vt->guard_lrmm = false;
+	vt->guard_top = 0;
 	vt_modes_init(&vt->modes);
 	if (modes == NULL)
 		return;
@@ -993,6 +1137,9 @@ vt_reset(struct vt *vt, const struct vt_modes *modes)
 	vt_render_modes(modes, vt->rows, &b);
 	vt_write(vt, b.data, b.len);
 	buf_release(&b);
+	/* The top of the region that set; more when it left out a region that fits no longer. */
+	if (modes->scroll_top > 1 && modes->scroll_top <= vt->rows)
+		vt->guard_top = modes->scroll_top - 1;
 }
 
 void

@@ -110,6 +110,8 @@ void vt_feed(struct vt *vt, const char *data, size_t len);
  * Resize; the program is expected to redraw (no reflow, as in libvterm
  * 0.1.4). Shrinking the main screen scrolls lines off the top (to the line
  * callback) so that the cursor's line stays, as libvterm's screen layer does.
+ * A scroll region whose top no longer fits becomes the whole screen (xterm
+ * resets the region on any resize), and the vt's modes say so.
  */
 void vt_resize(struct vt *vt, int cols, int rows);
 void vt_get_size(const struct vt *vt, int *cols, int *rows);
@@ -144,7 +146,8 @@ void vt_get_cursor(const struct vt *vt, int *row, int *col);
  * Whether the alternate screen is entered follows the screen, not
  * modes->alt_screen. Not reproduced: left/right margins, character sets,
  * DECSC's saved cursor (except the one ?1049l restores), DECSCA, and a
- * cursor outside the scroll region while origin mode is on.
+ * cursor outside the scroll region while origin mode is on (nor its pending
+ * wrap, or one a scroll has left over a glyph that does not reach the edge).
  */
 int vt_render_ansi(struct vt *vt, const struct vt_modes *modes, struct buf *out);
 

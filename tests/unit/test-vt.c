@@ -281,6 +281,43 @@ test_text_basic(void **state)
 	vt_destroy(vt);
 }
 
+/* REP repeats the last glyph; with no glyph (or a zero-width one) it is ignored, never a hang. */
+static void
+test_rep(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"\033[b", ""},
+		{"\033[5bok", "ok"},
+		{"X\033[3b", "XXXX"},
+		{"X\033[b", "XX"},
+		{"ab\033[0b", "abb"},
+		{"\xe4\xb8\xad\033[2bZ", "\xe4\xb8\xad\xe4\xb8\xad\xe4\xb8\xadZ"},
+		{"\xe2\x80\x8b\033[3b|", "|"},
+		{"Y\033[99999b", "YYYYYYYYYYYYYYYYYYYY\n"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		struct vt *vt = vt_create(20, 3);
+		struct buf b, want;
+
+		vt_feed(vt, cases[i].in, strlen(cases[i].in));
+		buf_init(&b, 0);
+		buf_init(&want, 0);
+		vt_render_text(vt, &b);
+		buf_adds(&want, cases[i].want);
+		if (want.len > 0 && want.data[want.len - 1] != '\n')
+			buf_addc(&want, '\n');
+		assert_string_equal(b.data ? b.data : "", want.data ? want.data : "");
+		buf_release(&b);
+		buf_release(&want);
+		vt_destroy(vt);
+	}
+}
+
 /* A character cut across two feeds (as PTY reads cut them) is still one character. */
 static void
 test_utf8_split_feeds(void **state)
@@ -298,6 +335,24 @@ test_utf8_split_feeds(void **state)
 		buf_init(&b, 0);
 		assert_int_equal(vt_render_text(vt, &b), 0);
 		assert_string_equal(b.data, "ab\xe6\xbc\xa2" "c\xf0\x9f\x98\x80" "d\xc3\xa9" "e\n");
+		buf_release(&b);
+		vt_destroy(vt);
+	}
+	/* nor when vt_feed hands libvterm a long write in pieces */
+	{
+		struct vt *vt = vt_create(20, 3);
+		struct vt_cell c;
+		struct buf b;
+		int i;
+
+		/* Text before it in the same piece: at the start of one libvterm copes. */
+		buf_init(&b, 0);
+		for (i = 0; i < 1364; i++)
+			buf_adds(&b, "\033[m");
+		buf_adds(&b, "abc\xe6\xbc\xa2"); /* from byte 4095 of the write */
+		vt_feed(vt, b.data, b.len);
+		cell_at(vt, 0, 3, &c);
+		assert_int_equal(c.chars[0], 0x6f22);
 		buf_release(&b);
 		vt_destroy(vt);
 	}
@@ -383,6 +438,9 @@ test_sgr(void **state)
 	/* Leave a pen set for the round trip to carry over. */
 	feed(vt, "\033[1;4:3;38;2;9;8;7;44m");
 	roundtrip_check(vt, true);
+	/* Every attribute and two RGB colours: more SGR parameters than libvterm keeps in a CSI. */
+	feed(vt, "\033[24;1H\033[0;1;3;4:3;5;7m\033[9;38;2;1;2;3;48;2;4;5;6mZ");
+	roundtrip_check(vt, true);
 	vt_destroy(vt);
 }
 
@@ -419,6 +477,22 @@ test_pen_and_wrap_carry_over(void **state)
 	assert_screens_equal(vt, copy, VT_SCREEN_ACTIVE);
 	assert_cursor_equal(vt, copy);
 	vt_destroy(copy);
+	vt_destroy(vt);
+
+	/*
+	 * Pending, but not to be set up again by drawing the glyph under the cursor:
+	 * a scroll (SD) put one there that does not reach the edge; and under origin
+	 * mode the cursor is outside the region (DECRC). Left out, not drawn wrong.
+	 */
+	vt = vt_create(6, 3);
+	feed(vt, "abcdef\r\nwxyz\xe6\x97\xa5\033[T");
+	assert_true(vt_is_wrap_pending(vt));
+	roundtrip_check(vt, true);
+	vt_destroy(vt);
+	vt = vt_create(17, 5);
+	feed(vt, "\033[2;3r\033[?6h\0338uxuwtxpgsgwrwjepc");
+	assert_true(vt_is_wrap_pending(vt));
+	roundtrip_check(vt, true);
 	vt_destroy(vt);
 }
 
@@ -473,6 +547,54 @@ test_wide_and_combining(void **state)
 	assert_int_equal(c.chars[0], 0x4e2d);
 	assert_int_equal(c.chars[1], 0x301);
 	assert_int_equal(c.width, 2);
+	roundtrip_check(vt, true);
+	vt_destroy(vt);
+
+	/* A bare mark drawn first on the alternate screen, after the main screen's last glyph. */
+	vt = vt_create(10, 3);
+	feed(vt, "abcd\033[?1049hxy\033[1;5H\xcc\x82");
+	cell_at(vt, 0, 4, &c);
+	assert_int_equal(c.chars[0], 0x302);
+	assert_true(c.bare);
+	roundtrip_check(vt, true);
+	vt_destroy(vt);
+}
+
+/*
+ * A scroll of part of the width that parts the halves of a wide char blanks
+ * both, also where it puts a stray right half beside a stray left half:
+ * they are not one char (libvterm's screen layer shows one, lv_moverect_cb).
+ */
+static void
+test_wide_parted_by_scroll(void **state)
+{
+	struct vt *vt = vt_create(6, 3);
+	char line[VT_ROW_TEXT_MAX(6)];
+	struct vt_cell c;
+	int i;
+
+	/* 日 and 中 across the left margin, scrolled up (SU) within the margins. */
+	feed(vt, "\xe6\x97\xa5\r\n\xe4\xb8\xad"
+		 "ab\033[?69h\033[2;6s\033[S");
+	vt_get_row_text(vt, 0, line);
+	assert_string_equal(line, "  ab");
+	vt_get_row_text(vt, 1, line);
+	assert_string_equal(line, "");
+
+	/* DCH from the right half of 日 brings in the right half of 中. */
+	feed(vt, "\033[?69l\033[3;1H\xe6\x97\xa5\xe4\xb8\xad"
+		 "c\033[3;2H\033[2P");
+	vt_get_row_text(vt, 2, line);
+	assert_string_equal(line, "  c");
+
+	/* Parted by SD, brought together again by SU: still blanks. */
+	feed(vt, "\033[2J\033[?69h\033[2;6s\033[H\xe6\x97\xa5\033[2T\033[2S");
+	vt_get_row_text(vt, 0, line);
+	assert_string_equal(line, "");
+	for (i = 0; i < 2; i++) {
+		cell_at(vt, 0, i, &c);
+		assert_int_equal(c.width, 1);
+	}
 	roundtrip_check(vt, true);
 	vt_destroy(vt);
 }
@@ -816,6 +938,72 @@ test_resize(void **state)
 	assert_int_equal(l.n, 5);
 	roundtrip_check(vt, true);
 	lines_free(&l);
+	vt_destroy(vt);
+}
+
+/*
+ * libvterm 0.1.4 keeps the top of a scroll region that a shrink leaves at or
+ * below the new bottom, and the next line feed on the last row scrolls a
+ * region of negative height (corrupting its heap). vt_resize resets such a
+ * region, keeping the cursor; a region that still fits is kept.
+ */
+static void
+test_resize_region_below(void **state)
+{
+	/* Then a CSI r that is not a DECSTBM (the region stays), and a top read modulo 2^31. */
+	static const char *const set[] = {"\033[6;8r", "\033[6;8r\033[?1r", "\033[2147483654;8r"};
+	struct lines l = {0};
+	struct vt *vt;
+	char line[VT_ROW_TEXT_MAX(30)];
+	struct vt_cell c;
+	int row, col;
+	size_t i;
+
+	for (i = 0; i < nitems(set); i++) {
+		vt = vt_create(30, 10);
+		vt_set_line_cb(vt, lines_cb, &l);
+		feed(vt, set[i]);
+		feed(vt, "\033[10;3H");
+		vt_resize(vt, 28, 4);
+		vt_get_cursor(vt, &row, &col);
+		assert_int_equal(row, 3);
+		assert_int_equal(col, 2);
+		assert_int_equal(vt_get_modes(vt)->scroll_top, 0);
+		/* The whole screen scrolls, on a line feed and on SU, into scrollback. */
+		feed(vt, "x\ny\033[S");
+		vt_get_row_text(vt, 1, line);
+		assert_string_equal(line, "  x");
+		vt_get_row_text(vt, 2, line);
+		assert_string_equal(line, "   y");
+		assert_int_equal(l.n, 8);
+		lines_free(&l);
+		roundtrip_check(vt, true);
+		vt_destroy(vt);
+	}
+
+	/* A region that still fits is kept (its bottom clamped by libvterm); row 6 becomes 0. */
+	vt = vt_create(30, 10);
+	feed(vt, "\033[2;8r\033[7;1Htop\033[10;1H");
+	vt_resize(vt, 30, 4);
+	feed(vt, "\033[4;1Hm\n");
+	vt_get_row_text(vt, 0, line);
+	assert_string_equal(line, "top");
+	vt_get_row_text(vt, 2, line);
+	assert_string_equal(line, "m");
+
+	/* A CSI cut by the resize is dropped, not printed. */
+	vt_resize(vt, 30, 10);
+	feed(vt, "\033[7;9r\033[10;1H\033[3");
+	vt_resize(vt, 30, 5);
+	feed(vt, "1mz");
+	vt_get_cursor(vt, &row, &col);
+	assert_int_equal(row, 4);
+	assert_int_equal(col, 1);
+	vt_get_row_text(vt, 4, line);
+	assert_string_equal(line, "z");
+	cell_at(vt, 4, 0, &c);
+	assert_int_equal(c.fg, VT_COLOR_DEFAULT);
+	roundtrip_check(vt, true);
 	vt_destroy(vt);
 }
 
@@ -1251,14 +1439,24 @@ test_modes_every_split(void **state)
  * scrolled-off lines. libvterm 0.1.4 differs from us in three known ways,
  * which are normalised here: it keeps halves of overwritten wide chars
  * (we blank them, as xterm does), erased cells keep its whole pen (we keep
- * the colours only), and the right half's pen is stale.
+ * the colours only), and the right half's pen is stale. Two of its bugs are
+ * stepped around where they happen: stray halves joined again (lv_moverect_cb)
+ * and a scroll region left below the screen by a shrink (lv_region_fix).
  */
+#define LV_JOINED_MAX 64
+
 struct lv {
 	VTerm *vt;
 	VTermScreen *screen;
 	VTermState *state;
 	struct lines lines;
 	int cols;
+	struct {
+		int row, col;
+	} joined[LV_JOINED_MAX]; /* wide chars made of two stray halves, see lv_moverect_cb */
+	int njoined;
+	char reply[64]; /* libvterm's answer to a query */
+	size_t replylen;
 };
 
 static bool
@@ -1378,9 +1576,104 @@ lv_pushline_cb(int cols, const VTermScreenCell *cells, void *user)
 	return 1;
 }
 
+static bool
+lv_is_joined_pair(const VTermScreen *screen, int row, int col)
+{
+	VTermScreenCell a, b;
+
+	vterm_screen_get_cell(screen, (VTermPos){row, col}, &a);
+	vterm_screen_get_cell(screen, (VTermPos){row, col + 1}, &b);
+	return lv_is_wide(a.chars[0]) && b.chars[0] == (uint32_t)-1;
+}
+
+static bool
+lv_rect_has(VTermRect r, int row, int col)
+{
+	return row >= r.start_row && row < r.end_row && col >= r.start_col && col < r.end_col;
+}
+
+/*
+ * libvterm's screen layer keeps the stray halves of a wide char that a
+ * scroll of part of the width (left/right margins, ICH, DCH) parts, where
+ * we blank both (lv_row compares such halves as blanks). The move that parts
+ * them, or a later one, can put a stray right half next to a stray left
+ * half, and libvterm then shows a whole wide char that no glyph wrote.
+ * Measured: the resize run, seed 4, from step 1564; reduced to 15 tokens,
+ * margins 13;22 on 13 columns, a wide char across the margin parted by
+ * SD 2 and a stray right half brought up beside its left half by the line
+ * feeds of later text (test_wide_parted_by_scroll has such cases). It can
+ * only happen at the edges of the block that moved, since cells inside it
+ * move together: note such pairs, and follow them through the token's later
+ * moves, so that diff_run can check that both cells are blanks in our vt and
+ * then erase them in both. Called after libvterm has moved its cells.
+ */
+static int
+lv_moverect_cb(VTermRect dest, VTermRect src, void *user)
+{
+	struct lv *lv = user;
+	int rows, cols, i, n = 0, r, c, edge;
+
+	vterm_get_size(lv->vt, &rows, &cols);
+	for (i = 0; i < lv->njoined; i++) {
+		r = lv->joined[i].row;
+		c = lv->joined[i].col;
+		if (lv_rect_has(src, r, c) && lv_rect_has(src, r, c + 1)) {
+			r += dest.start_row - src.start_row;
+			c += dest.start_col - src.start_col;
+		} else if (lv_rect_has(src, r, c) || lv_rect_has(src, r, c + 1) ||
+			   lv_rect_has(dest, r, c) || lv_rect_has(dest, r, c + 1))
+			continue; /* split again, or overwritten */
+		lv->joined[n].row = r;
+		lv->joined[n++].col = c;
+	}
+	lv->njoined = n;
+	for (r = dest.start_row; r < dest.end_row; r++) {
+		for (edge = 0; edge < 2; edge++) {
+			c = edge == 0 ? dest.start_col - 1 : dest.end_col - 1;
+			if (c < 0 || c + 1 >= cols || !lv_is_joined_pair(lv->screen, r, c))
+				continue;
+			assert_true(lv->njoined < LV_JOINED_MAX);
+			lv->joined[lv->njoined].row = r;
+			lv->joined[lv->njoined++].col = c;
+		}
+	}
+	return 1;
+}
+
+/* A glyph or an erase over a noted pair: it is not stray halves any more. */
+static int
+lv_damage_cb(VTermRect rect, void *user)
+{
+	struct lv *lv = user;
+	int i, n = 0;
+
+	for (i = 0; i < lv->njoined; i++) {
+		if (lv_rect_has(rect, lv->joined[i].row, lv->joined[i].col) ||
+		    lv_rect_has(rect, lv->joined[i].row, lv->joined[i].col + 1))
+			continue;
+		lv->joined[n++] = lv->joined[i];
+	}
+	lv->njoined = n;
+	return 1;
+}
+
 static const VTermScreenCallbacks lv_callbacks = {
+    .damage = lv_damage_cb,
+    .moverect = lv_moverect_cb,
     .sb_pushline = lv_pushline_cb,
 };
+
+static void
+lv_output_cb(const char *s, size_t len, void *user)
+{
+	struct lv *lv = user;
+
+	if (len > sizeof lv->reply - 1 - lv->replylen)
+		len = sizeof lv->reply - 1 - lv->replylen;
+	memcpy(lv->reply + lv->replylen, s, len);
+	lv->replylen += len;
+	lv->reply[lv->replylen] = '\0';
+}
 
 static void
 lv_init(struct lv *lv, int cols, int rows)
@@ -1389,6 +1682,7 @@ lv_init(struct lv *lv, int cols, int rows)
 	lv->vt = vterm_new(rows, cols);
 	lv->cols = cols;
 	vterm_set_utf8(lv->vt, 1);
+	vterm_output_set_callback(lv->vt, lv_output_cb, lv);
 	lv->screen = vterm_obtain_screen(lv->vt);
 	lv->state = vterm_obtain_state(lv->vt);
 	vterm_screen_enable_altscreen(lv->screen, 1);
@@ -1591,13 +1885,13 @@ gen_token(struct buf *b, int cols, int rows)
 
 /* With VT_TEST_TRACE set, every token goes to stderr, escaped, to replay a failure. */
 static void
-trace_token(int step, const struct buf *b)
+trace_bytes(const char *what, const char *data, size_t len)
 {
 	size_t i;
 
-	fprintf(stderr, "%d: ", step);
-	for (i = 0; i < b->len; i++) {
-		unsigned char c = (unsigned char)b->data[i];
+	fprintf(stderr, "%s", what);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
 
 		if (c < 0x20 || c >= 0x7f || c == '\\')
 			fprintf(stderr, "\\x%02x", c);
@@ -1605,6 +1899,91 @@ trace_token(int step, const struct buf *b)
 			fputc(c, stderr);
 	}
 	fputc('\n', stderr);
+}
+
+static void
+trace_token(int step, const struct buf *b)
+{
+	char what[16];
+
+	snprintf(what, sizeof what, "%d: ", step);
+	trace_bytes(what, b->data, b->len);
+}
+
+/* The same bytes into both, outside the random stream. */
+static void
+diff_feed_both(struct vt *vt, struct lv *lv, const char *data, size_t len)
+{
+	if (getenv("VT_TEST_TRACE") != NULL)
+		trace_bytes("both: ", data, len);
+	vt_feed(vt, data, len);
+	vterm_input_write(lv->vt, data, len);
+}
+
+/*
+ * After a token: wide chars libvterm made of two stray halves (see
+ * lv_moverect_cb) must be blanks in our vt; then erase both cells in both,
+ * so that libvterm's mistake does not follow the stream around. Origin mode
+ * is left for the erase (its CUP cannot leave the region) and set again.
+ */
+static void
+diff_unjoin(struct vt *vt, struct lv *lv, int step)
+{
+	struct vt_cell a, b;
+	VTermPos pos;
+	bool origin = vt_get_modes(vt)->origin;
+	char s[64];
+	int i, n, row, col, njoined = lv->njoined;
+	int joined[LV_JOINED_MAX][2];
+
+	/* The erases below call lv_damage_cb, which edits lv->joined. */
+	for (i = 0; i < njoined; i++) {
+		joined[i][0] = lv->joined[i].row;
+		joined[i][1] = lv->joined[i].col;
+	}
+	lv->njoined = 0;
+	for (i = 0; i < njoined; i++) {
+		row = joined[i][0];
+		col = joined[i][1];
+		if (!lv_is_joined_pair(lv->screen, row, col))
+			continue;
+		assert_int_equal(vt_get_cell(vt, row, col, &a), 0);
+		assert_int_equal(vt_get_cell(vt, row, col + 1, &b), 0);
+		if (a.chars[0] != 0 || a.width != 1 || b.chars[0] != 0 || b.width != 1)
+			fail_msg("step %d: stray wide halves at %d,%d: U+%04X w%d, U+%04X w%d",
+				 step, row, col, a.chars[0], a.width, b.chars[0], b.width);
+		vterm_state_get_cursorpos(lv->state, &pos);
+		n = snprintf(s, sizeof s, "\033[?6l\033[%d;%dH\033[2X\033[%d;%dH%s", row + 1,
+			     col + 1, pos.row + 1, pos.col + 1, origin ? "\033[?6h" : "");
+		diff_feed_both(vt, lv, s, (size_t)n);
+	}
+}
+
+/*
+ * libvterm 0.1.4 clamps the bottom of the scroll region on a resize but not
+ * its top, and on the next line feed at the bottom its screen layer scrolls
+ * a region of negative height and corrupts its heap (measured under ASan:
+ * a memmove of size -8 after "CSI 6;8 r" on 10 rows, a shrink to 4 rows and
+ * a line feed). vt_resize resets such a region (test_resize_region_below):
+ * ask the reference for its region (DECRQSS) and do the same to it. The
+ * cursor is where diff_run put it, with origin mode off.
+ */
+static void
+lv_region_fix(struct lv *lv)
+{
+	VTermPos pos;
+	char s[32];
+	int rows, cols, top, bottom, n;
+
+	lv->replylen = 0;
+	vterm_input_write(lv->vt, "\033P$qr\033\\", 7);
+	assert_int_equal(sscanf(lv->reply, "\033P1$r%d;%dr", &top, &bottom), 2);
+	vterm_get_size(lv->vt, &rows, &cols);
+	if (top <= rows)
+		return;
+	vterm_state_get_cursorpos(lv->state, &pos);
+	n = snprintf(s, sizeof s, "\033[r\033[%d;%dH", pos.row + 1, pos.col + 1);
+	vterm_input_write(lv->vt, s, (size_t)n);
 }
 
 static void
@@ -1617,7 +1996,7 @@ diff_run(unsigned seed, int cols, int rows, int steps, bool resizes)
 	int step;
 	size_t off, n;
 
-	rng_state = seed;
+	rng_state = seed + (getenv("VT_SEED_BASE") ? strtoull(getenv("VT_SEED_BASE"), NULL, 10) : 0); /* TEMP */
 	lv_init(&lv, cols, rows);
 	vt_set_line_cb(vt, lines_cb, &mine);
 	buf_init(&b, 0);
@@ -1638,6 +2017,7 @@ diff_run(unsigned seed, int cols, int rows, int steps, bool resizes)
 				fprintf(stderr, "resize %d %d\n", cols, rows);
 			vt_resize(vt, cols, rows);
 			vterm_set_size(lv.vt, rows, cols);
+			lv_region_fix(&lv);
 			/*
 			 * libvterm's screen layer crashes on a DECRC of a cursor saved
 			 * before the shrink (our vt guards against it, see
@@ -1665,6 +2045,7 @@ diff_run(unsigned seed, int cols, int rows, int steps, bool resizes)
 			vt_feed(vt, b.data + off, n);
 			vterm_input_write(lv.vt, b.data + off, n);
 		}
+		diff_unjoin(vt, &lv, step);
 		diff_step = step;
 		if (step % 10 == 0)
 			diff_compare(vt, &lv, &mine, step);
@@ -1728,10 +2109,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_text_basic),
 	    cmocka_unit_test(test_utf8_split_feeds),
+	    cmocka_unit_test(test_rep),
 	    cmocka_unit_test(test_create_clamps),
 	    cmocka_unit_test(test_sgr),
 	    cmocka_unit_test(test_pen_and_wrap_carry_over),
 	    cmocka_unit_test(test_wide_and_combining),
+	    cmocka_unit_test(test_wide_parted_by_scroll),
 	    cmocka_unit_test(test_erase_keeps_background),
 	    cmocka_unit_test(test_alt_screen),
 	    cmocka_unit_test(test_scroll_region_and_lines),
@@ -1740,6 +2123,7 @@ main(void)
 	    cmocka_unit_test(test_render_text),
 	    cmocka_unit_test(test_scrollback_numbered),
 	    cmocka_unit_test(test_resize),
+	    cmocka_unit_test(test_resize_region_below),
 	    cmocka_unit_test(test_reset),
 	    cmocka_unit_test(test_ris),
 	    cmocka_unit_test(test_selective_erase),
