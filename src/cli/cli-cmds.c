@@ -272,7 +272,9 @@ cli_cmd_attach(struct cli_ctx *ctx, int argc, char **argv)
 static void
 cli_cmd_state(const struct cli_info *info, char *out, size_t len)
 {
-	if (info->lost)
+	if (info->busy)
+		snprintf(out, len, "running (busy)");
+	else if (info->lost)
 		snprintf(out, len, "lost");
 	else if (!info->exited)
 		snprintf(out, len, "running");
@@ -350,6 +352,8 @@ cli_cmd_ls(struct cli_ctx *ctx, int argc, char **argv)
 				json_object_set_new(o, "exit_status",
 						    info.exited ? json_integer(WIFSIGNALED(info.wstatus) ? 128 + WTERMSIG(info.wstatus) : WEXITSTATUS(info.wstatus)) : json_null());
 				json_object_set_new(o, "bytes", info.bytes >= 0 ? json_integer(info.bytes) : json_null());
+				if (info.busy)
+					json_object_set_new(o, "note", json_string(info.busy_why));
 				json_array_append_new(arr, o);
 			}
 		} else {
@@ -410,6 +414,7 @@ cli_cmd_control(struct cli_session *s, struct cli_link *l)
 {
 	if (cli_link_open(l, s->sock) != 0)
 		return cli_error(-ERR_STATE, "session '%s' is not running", s->name);
+	cli_link_set_timeout(l, CLI_CONTROL_TIMEOUT);
 	if (cli_link_hello(l, 0, 0, 0) != 0) {
 		cli_link_close(l);
 		return cli_error(-ERR_IO, "cannot talk to session '%s'", s->name);
@@ -552,7 +557,9 @@ cli_cmd_capture(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_cmd_resolve(ctx, argv[optind], &s)) != 0)
 		return rc;
 	if (cli_link_open(&l, s.sock) == 0) {
+		cli_link_set_timeout(&l, CLI_CONTROL_TIMEOUT);
 		proto_put32(p, ansi ? PROTO_SCREEN_ANSI : 0);
+		f.type = 0;
 		if (cli_link_hello(&l, 0, 0, 0) == 0 &&
 		    cli_link_send(&l, PROTO_SCREEN_REQ, p, sizeof p) == 0 &&
 		    cli_link_recv(&l, &f, &cause) == 1 && f.type == PROTO_SCREEN) {
@@ -560,7 +567,13 @@ cli_cmd_capture(struct cli_ctx *ctx, int argc, char **argv)
 			cli_link_close(&l);
 			goto out;
 		}
+		if (f.type == PROTO_ERROR)
+			rc = cli_error(-ERR_CONNECT, "session '%s' refused: %.*s", s.name, (int)f.len,
+				       f.data);
+		else
+			rc = cli_error(-ERR_CONNECT, "session '%s' did not answer", s.name);
 		cli_link_close(&l);
+		goto out;
 	}
 	/* The holder is gone: the final screen it saved. */
 	path = xasprintf("%s/%s", s.dir, ansi ? "screen.ansi" : "screen.txt");

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -35,6 +36,15 @@ cli_link_open(struct cli_link *l, const char *sock)
 	l->fd = fd;
 	proto_decoder_init(&l->dec, PROTO_MAX_PAYLOAD);
 	return 0;
+}
+
+void
+cli_link_set_timeout(struct cli_link *l, int seconds)
+{
+	struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
+
+	setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(l->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 void
@@ -104,7 +114,7 @@ cli_link_fill(struct cli_link *l)
 		n = read(l->fd, space, avail);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == EAGAIN ? -ERR_FAIL : -ERR_IO;
+		return errno == EAGAIN ? -ERR_CONNECT : -ERR_IO; /* EAGAIN: the timeout passed */
 	proto_decoder_fill(&l->dec, (size_t)n);
 	return (int)n;
 }

@@ -221,13 +221,14 @@ void
 cli_session_info(struct cli_session *s, struct cli_info *info)
 {
 	struct cli_link l;
-	struct proto_frame f;
+	struct proto_frame f = {0};
 	const char *cause;
 	char *path, *text = NULL;
 
 	memset(info, 0, sizeof *info);
 	info->bytes = -1;
 	if (cli_link_open(&l, s->sock) == 0) {
+		cli_link_set_timeout(&l, CLI_CONTROL_TIMEOUT);
 		if (cli_link_hello(&l, 0, 0, 0) == 0 && cli_link_send(&l, PROTO_INFO_REQ, NULL, 0) == 0 &&
 		    cli_link_recv(&l, &f, &cause) == 1 && f.type == PROTO_INFO) {
 			char *copy = xstrndup((const char *)f.data, f.len);
@@ -235,9 +236,17 @@ cli_session_info(struct cli_session *s, struct cli_info *info)
 			info->running = true;
 			cli_session_parse_info(info, copy);
 			free(copy);
+		} else {
+			/* Something listens: the session is not lost, only not answering. */
+			info->busy = true;
+			if (f.type == PROTO_ERROR && f.len > 0)
+				snprintf(info->busy_why, sizeof info->busy_why, "%.*s", (int)f.len,
+					 f.data);
+			else
+				snprintf(info->busy_why, sizeof info->busy_why, "no answer");
 		}
 		cli_link_close(&l);
-		if (info->running)
+		if (info->running || info->busy)
 			return;
 	}
 	/* No holder: what it left on disk says how it ended. */

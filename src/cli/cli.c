@@ -4,6 +4,7 @@
  */
 #include "common/compat.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	opterr = 0; /* each verb reports bad options itself */
+	/* A holder that closes on us is an error to report, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.prog = argv[0];
 	if ((rc = path_dirs_init(&ctx.dirs, &cause)) != 0) {

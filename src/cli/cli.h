@@ -31,6 +31,8 @@ struct cli_info {
 	bool running;       /* a holder answered */
 	bool exited;        /* the program exited (holder running or not) */
 	bool lost;          /* no holder and no exit status: killed or rebooted */
+	bool busy;          /* a holder is there but did not answer (too many clients, wedged) */
+	char busy_why[128];
 	int wstatus;
 	long pid;
 	int clients;
@@ -72,6 +74,9 @@ struct cli_link {
 };
 int cli_link_open(struct cli_link *l, const char *sock);
 void cli_link_close(struct cli_link *l);
+/* Bound every read and write on the link (control requests; never attach). */
+void cli_link_set_timeout(struct cli_link *l, int seconds);
+#define CLI_CONTROL_TIMEOUT 10 /* seconds a holder has to answer a control request */
 int cli_link_send(struct cli_link *l, enum proto_type type, const void *data, size_t len);
 int cli_link_hello(struct cli_link *l, uint32_t flags, int cols, int rows);
 /* Read into the decoder; returns bytes read, 0 at EOF, or -ERR_x. */

@@ -9,6 +9,7 @@
 #include "common/compat.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,21 @@ static void holder_peer_hello(struct holder *h, struct holder_peer *c,
 			      const struct proto_frame *f);
 static void holder_peer_catchup_stop(struct holder_peer *c);
 
+/* Tell a peer we cannot serve why, if its socket takes it at once; never wait. */
+static void
+holder_peer_refuse(int fd, const char *why)
+{
+	unsigned char hdr[PROTO_HDR_LEN];
+	struct iovec iov[2];
+
+	proto_header_encode(hdr, PROTO_ERROR, strlen(why));
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof hdr;
+	iov[1].iov_base = (void *)why;
+	iov[1].iov_len = strlen(why);
+	(void)!writev(fd, iov, 2);
+}
+
 void
 holder_peer_accept(struct holder *h)
 {
@@ -35,6 +51,21 @@ holder_peer_accept(struct holder *h)
 	int fd;
 
 	fd = accept4(h->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && h->spare_fd >= 0) {
+		/*
+		 * Out of descriptors: poll would report the pending peer for ever.
+		 * Give up the spare to take it, tell it why, close, take the spare back.
+		 */
+		close(h->spare_fd);
+		fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			holder_peer_refuse(fd, "holder out of file descriptors");
+			close(fd);
+		}
+		h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		log_warn("refused a peer: out of file descriptors");
+		return;
+	}
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
@@ -45,6 +76,7 @@ holder_peer_accept(struct holder *h)
 	}
 	if (h->npeers == HOLDER_MAX_PEERS) {
 		log_warn("refused a peer: %d already connected", HOLDER_MAX_PEERS);
+		holder_peer_refuse(fd, "too many clients");
 		close(fd);
 		return;
 	}

@@ -376,6 +376,7 @@ main(int argc, char **argv)
 
 	memset(h, 0, sizeof *h);
 	h->listen_fd = h->pty_fd = h->sig_fd = -1;
+	h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	h->cols = 80;
 	h->rows = 24;
 	h->linger = 60;

@@ -57,6 +57,7 @@ struct holder {
 	int sync_ms;        /* fdatasync period */
 
 	int listen_fd;
+	int spare_fd;       /* /dev/null, given up to refuse a peer when out of descriptors */
 	int pty_fd;
 	int sig_fd;
 	pid_t child;
