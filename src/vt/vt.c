@@ -70,6 +70,7 @@ struct vt {
 	uint32_t rep_chars[VTERM_MAX_CHARS_PER_CELL]; /* the last glyph drawn, for REP */
 	size_t rep_nchars;
 	int rep_width;
+	bool esc_hold;	   /* the last write ended in ESC: it goes with the next byte */
 	char utf8_hold[4]; /* a UTF-8 character cut at the end of the last write */
 	size_t utf8_len;
 
@@ -889,17 +890,149 @@ vt_utf8_need(unsigned char c)
 	return 1;
 }
 
+/* Length of the valid UTF-8 character at p (avail bytes), 0 if invalid, -1 if cut short. */
+static int
+vt_utf8_valid(const unsigned char *p, size_t avail)
+{
+	size_t need = vt_utf8_need(p[0]), i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (need == 1 || p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if (i >= avail)
+			return -1;
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	cp = need == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
+	   : need == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f)
+		       : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+			     (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+	/* Below U+00A0: overlong, or a C1 control, whose width libvterm takes as -1. */
+	if ((need == 2 && cp < 0xa0) || (need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return (int)need;
+}
+
+/*
+ * libvterm 0.1.4's UTF-8 decoder keeps a character it has begun across a
+ * control byte and across writes, then emits one code point more than the
+ * bytes it is given into a stack array sized by them (a stack overflow:
+ * "\xd6\n\xd6=" is enough); and it moves the cursor back for a C1 control
+ * sent as UTF-8 (width -1: "\xc2\x8e" at column 0 leaves it at column -1).
+ * So it only ever gets valid UTF-8 without C1: each bad byte becomes U+FFFD
+ * here; vt_write holds back a character cut at the end.
+ */
+static void vt_write_chunks_1(struct vt *vt, const char *data, size_t len);
+
+/*
+ * libvterm 0.1.4 also reads past the end of a write when a C0 control or DEL
+ * comes between the ESC and the '\\' of an ST ("\\033]2;t\\033\\n\\\\"): it
+ * computes the string's last fragment as -1 bytes. xterm executes a C0 inside
+ * an escape sequence and carries on with it, so "ESC C0" is written as "C0 ESC".
+ */
 static void
 vt_write_chunks(struct vt *vt, const char *data, size_t len)
 {
-	size_t n;
+	char *tmp = NULL;
+	size_t i, j, k;
 
-	for (; len > 0; data += n, len -= n) {
-		n = len < VT_WRITE_MAX ? len : VT_WRITE_MAX;
-		/* Not inside a UTF-8 character either (see vt_write). */
-		while (n < len && n > VT_WRITE_MAX - 4 && ((unsigned char)data[n] & 0xc0) == 0x80)
+	for (i = 0; i + 1 < len; i++) {
+		unsigned char c = (unsigned char)data[i + 1];
+
+		if (data[i] == 0x1b && ((c < 0x20 && c != 0x1b && c != 0x18 && c != 0x1a) || c == 0x7f))
+			break;
+	}
+	if (i + 1 >= len) {
+		vt_write_chunks_1(vt, data, len);
+		return;
+	}
+	tmp = xmalloc(len);
+	memcpy(tmp, data, len);
+	for (i = 0; i + 1 < len; i++) {
+		if (tmp[i] != 0x1b)
+			continue;
+		for (j = i + 1; j < len; j++) {
+			unsigned char c = (unsigned char)tmp[j];
+
+			if (!((c < 0x20 && c != 0x1b && c != 0x18 && c != 0x1a) || c == 0x7f))
+				break;
+		}
+		if (j == i + 1)
+			continue;
+		for (k = i; k + 1 < j; k++)
+			tmp[k] = tmp[k + 1];
+		tmp[j - 1] = 0x1b;
+		i = j - 1;
+	}
+	vt_write_chunks_1(vt, tmp, len);
+	free(tmp);
+}
+
+static void
+vt_write_chunks_1(struct vt *vt, const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	size_t start = 0, i = 0, n;
+	int k;
+
+	/*
+	 * libvterm 0.1.4 reads past the end of a write that begins with the
+	 * '\\' of an ST whose ESC ended the previous write, inside an OSC or
+	 * DCS string (up to 64 bytes, into the title): an ESC never ends a write.
+	 */
+	if (vt->esc_hold && len > 0) {
+		char two[2] = {0x1b, data[0]};
+
+		vt->esc_hold = false;
+		vterm_input_write(vt->term, two, 2);
+		p++;
+		data++;
+		len--;
+	}
+	if (len > 0 && p[len - 1] == 0x1b) {
+		vt->esc_hold = true;
+		len--;
+	}
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = vt_utf8_valid(p + i, len - i);
+		if (k > 0) {
+			i += (size_t)k;
+			continue;
+		}
+		/* The replacement goes in the same write as what precedes it (an ESC, say). */
+		for (; i - start > VT_WRITE_MAX; start += n) {
+			n = VT_WRITE_MAX;
+			while (n > 1 && (p[start + n] & 0xc0) == 0x80)
+				n--;
+			if (n > 1 && p[start + n - 1] == 0x1b)
+				n--;
+			vterm_input_write(vt->term, data + start, n);
+		}
+		{
+			char tmp[VT_WRITE_MAX + 3];
+
+			memcpy(tmp, data + start, i - start);
+			memcpy(tmp + (i - start), "\xef\xbf\xbd", 3);
+			vterm_input_write(vt->term, tmp, i - start + 3);
+		}
+		start = ++i;
+	}
+	for (; start < len; start += n) {
+		n = len - start < VT_WRITE_MAX ? len - start : VT_WRITE_MAX;
+		/* Do not cut a character, or an ESC from what follows it, at a chunk boundary. */
+		while (n < len - start && n > 1 &&
+		       ((p[start + n] & 0xc0) == 0x80 || p[start + n - 1] == 0x1b))
 			n--;
-		vterm_input_write(vt->term, data, n);
+		vterm_input_write(vt->term, data + start, n);
 	}
 }
 
@@ -925,7 +1058,7 @@ vt_write(struct vt *vt, const char *data, size_t len)
 		if (vt->utf8_len < need)
 			vterm_input_write(vt->term, "\xef\xbf\xbd", 3); /* broken: U+FFFD */
 		else
-			vterm_input_write(vt->term, vt->utf8_hold, vt->utf8_len);
+			vt_write_chunks(vt, vt->utf8_hold, vt->utf8_len);
 		vt->utf8_len = 0;
 	}
 	/* A lead byte within the last three bytes whose sequence does not fit is held. */
@@ -1115,6 +1248,7 @@ vt_reset(struct vt *vt, const struct vt_modes *modes)
 	vt->rep_width = 0;
 	vt->rep_nchars = 0;
 	vt_write(vt, "\030", 1);
+	vt->esc_hold = false;
 	vterm_state_reset(vt->state, 1);
 	vt_grid_clear(vt, &vt->grid[0], blank);
 	vt_grid_clear(vt, &vt->grid[1], blank);
