@@ -70,7 +70,7 @@ struct vt {
 	uint32_t rep_chars[VTERM_MAX_CHARS_PER_CELL]; /* the last glyph drawn, for REP */
 	size_t rep_nchars;
 	int rep_width;
-	bool esc_hold;	   /* the last write ended in ESC: it goes with the next byte */
+	bool esc_hold;	   /* an ESC not yet written: it goes with the next byte, see vt_write_chunks */
 	char utf8_hold[4]; /* a UTF-8 character cut at the end of the last write */
 	size_t utf8_len;
 
@@ -799,7 +799,8 @@ vt_destroy(struct vt *vt)
  *  - A resize clamps the bottom of the scroll region but not its top (see
  *    vt_resize), so vt_feed follows the top that each DECSTBM gives libvterm.
  */
-enum vt_guard_state { VT_GUARD_GROUND, VT_GUARD_ESC, VT_GUARD_CSI, VT_GUARD_DROP };
+/* VT_GUARD_ESCI: after an ESC and intermediates, where libvterm still takes '[' as a CSI. */
+enum vt_guard_state { VT_GUARD_GROUND, VT_GUARD_ESC, VT_GUARD_ESCI, VT_GUARD_CSI, VT_GUARD_DROP };
 
 #define VT_GUARD_MAX_SEPS 15
 #define VT_WRITE_MAX 4096
@@ -930,46 +931,62 @@ vt_utf8_valid(const unsigned char *p, size_t avail)
 static void vt_write_chunks_1(struct vt *vt, const char *data, size_t len);
 
 /*
- * libvterm 0.1.4 also reads past the end of a write when a C0 control or DEL
- * comes between the ESC and the '\\' of an ST ("\\033]2;t\\033\\n\\\\"): it
- * computes the string's last fragment as -1 bytes. xterm executes a C0 inside
- * an escape sequence and carries on with it, so "ESC C0" is written as "C0 ESC".
+ * libvterm 0.1.4 also reads past the end of a write (into the title, up to
+ * 64 bytes) when anything comes between the ESC and the '\\' of an ST inside
+ * an OSC or DCS string: a C0 control, DEL or NUL ("\033]2;t\033\n\\"), or
+ * the end of a write. Each restarts the string's last fragment after the ESC,
+ * and the ST then computes it as -1 bytes (parser.c, ESC_IN_STRING). So an ESC
+ * only ever goes to libvterm in the same write as the byte that follows it
+ * and is not a C0 or DEL: vt->esc_hold keeps it back across writes, and what
+ * comes between is written before it. As in xterm, a C0 inside an escape
+ * sequence is executed and the sequence carries on after it: "ESC C0 x" is
+ * "C0 ESC x". CAN and SUB cancel the ESC, which libvterm does too; an ESC
+ * after the ESC also cancels it, and libvterm treats "ESC ESC" as "CAN ESC",
+ * so that is what it gets.
  */
+static bool
+vt_esc_skips(unsigned char c)
+{
+	return (c < 0x20 && c != 0x1b && c != 0x18 && c != 0x1a) || c == 0x7f;
+}
+
 static void
 vt_write_chunks(struct vt *vt, const char *data, size_t len)
 {
-	char *tmp = NULL;
-	size_t i, j, k;
+	const unsigned char *p = (const unsigned char *)data;
+	char *tmp;
+	size_t i, n = 0;
 
-	for (i = 0; i + 1 < len; i++) {
-		unsigned char c = (unsigned char)data[i + 1];
-
-		if (data[i] == 0x1b && ((c < 0x20 && c != 0x1b && c != 0x18 && c != 0x1a) || c == 0x7f))
-			break;
-	}
-	if (i + 1 >= len) {
-		vt_write_chunks_1(vt, data, len);
+	if (len == 0)
 		return;
-	}
-	tmp = xmalloc(len);
-	memcpy(tmp, data, len);
-	for (i = 0; i + 1 < len; i++) {
-		if (tmp[i] != 0x1b)
-			continue;
-		for (j = i + 1; j < len; j++) {
-			unsigned char c = (unsigned char)tmp[j];
-
-			if (!((c < 0x20 && c != 0x1b && c != 0x18 && c != 0x1a) || c == 0x7f))
+	if (!vt->esc_hold) {
+		for (i = 0; i < len; i++) {
+			if (p[i] == 0x1b && (i + 1 == len || vt_esc_skips(p[i + 1]) || p[i + 1] == 0x1b))
 				break;
 		}
-		if (j == i + 1)
-			continue;
-		for (k = i; k + 1 < j; k++)
-			tmp[k] = tmp[k + 1];
-		tmp[j - 1] = 0x1b;
-		i = j - 1;
+		if (i == len) {
+			vt_write_chunks_1(vt, data, len);
+			return;
+		}
 	}
-	vt_write_chunks_1(vt, tmp, len);
+	tmp = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (vt->esc_hold) {
+			if (vt_esc_skips(c)) {
+				tmp[n++] = (char)c;
+				continue;
+			}
+			vt->esc_hold = false;
+			tmp[n++] = c == 0x1b ? 0x18 : 0x1b;
+		}
+		if (c == 0x1b)
+			vt->esc_hold = true;
+		else
+			tmp[n++] = (char)c;
+	}
+	vt_write_chunks_1(vt, tmp, n);
 	free(tmp);
 }
 
@@ -980,24 +997,6 @@ vt_write_chunks_1(struct vt *vt, const char *data, size_t len)
 	size_t start = 0, i = 0, n;
 	int k;
 
-	/*
-	 * libvterm 0.1.4 reads past the end of a write that begins with the
-	 * '\\' of an ST whose ESC ended the previous write, inside an OSC or
-	 * DCS string (up to 64 bytes, into the title): an ESC never ends a write.
-	 */
-	if (vt->esc_hold && len > 0) {
-		char two[2] = {0x1b, data[0]};
-
-		vt->esc_hold = false;
-		vterm_input_write(vt->term, two, 2);
-		p++;
-		data++;
-		len--;
-	}
-	if (len > 0 && p[len - 1] == 0x1b) {
-		vt->esc_hold = true;
-		len--;
-	}
 	while (i < len) {
 		if (p[i] < 0x80) {
 			i++;
@@ -1056,7 +1055,7 @@ vt_write(struct vt *vt, const char *data, size_t len)
 		if (vt->utf8_len < need && len == 0)
 			return; /* still cut: wait for more */
 		if (vt->utf8_len < need)
-			vterm_input_write(vt->term, "\xef\xbf\xbd", 3); /* broken: U+FFFD */
+			vt_write_chunks(vt, "\xef\xbf\xbd", 3); /* broken: U+FFFD (after a held ESC) */
 		else
 			vt_write_chunks(vt, vt->utf8_hold, vt->utf8_len);
 		vt->utf8_len = 0;
@@ -1112,12 +1111,22 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 		}
 		switch (vt->guard) {
 		case VT_GUARD_ESC:
+		case VT_GUARD_ESCI:
 			if (c == '[') {
 				vt->guard = VT_GUARD_CSI;
 				vt->guard_seps = 0;
 				vt->guard_len = 0;
 				vt->guard_arg0 = 0;
 				vt->guard_plain = true;
+			} else if (c >= 0x20 && c <= 0x2f) {
+				/* An intermediate: "ESC ( [ b" is a CSI to libvterm. */
+				vt->guard = VT_GUARD_ESCI;
+			} else if (c == 0x18 || c == 0x1a) {
+				vt->guard = VT_GUARD_GROUND;
+			} else if (c < 0x30 || c >= 0x7f) {
+				/* libvterm carries on with an escape over C0, DEL and bytes >= 0x80 */
+			} else if (vt->guard == VT_GUARD_ESCI) {
+				vt->guard = VT_GUARD_GROUND; /* not RIS or DECRC */
 			} else if (c == 'c') {
 				vt->guard_lrmm = false; /* RIS */
 				vt->guard_top = 0;
@@ -1127,8 +1136,7 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 				start = p;
 				vt_feed_clamp(vt);
 				vt->guard = VT_GUARD_GROUND;
-			} else if ((c >= 0x20 && c != 0x7f) || c == 0x18 || c == 0x1a) {
-				/* libvterm carries on with an escape over C0 and DEL */
+			} else {
 				vt->guard = VT_GUARD_GROUND;
 			}
 			break;
@@ -1152,10 +1160,11 @@ vt_feed(struct vt *vt, const char *data, size_t len)
 				char esc = vt_feed_csi_end(vt, c);
 
 				vt->guard = VT_GUARD_GROUND;
-				if (c == 'b' && vt->guard_plain && vt->guard_seps == 0) {
+				if (c == 'b' && vt->guard_plain) {
 					/*
 					 * REP: libvterm 0.1.4 loops for ever when the last
-					 * glyph had width 0 (none yet, or a zero-width one).
+					 * glyph had width 0 (none yet, or a zero-width one),
+					 * whatever follows its first parameter ("CSI ; b").
 					 * Cancel it (CAN) and repeat the glyph ourselves.
 					 */
 					vt_write(vt, start, (size_t)(p - 1 - start));
@@ -1201,11 +1210,12 @@ vt_region_reset(struct vt *vt)
 	char s[32];
 	int n;
 
-	/* Our ESC cuts a CSI libvterm has begun: drop the rest of it, not print it. */
+	/*
+	 * Our ESC cuts a CSI libvterm has begun: drop the rest of it, not print
+	 * it. (An ESC the guard has just seen is still held back, see esc_hold.)
+	 */
 	if (vt->guard == VT_GUARD_CSI)
 		vt->guard = VT_GUARD_DROP;
-	else if (vt->guard == VT_GUARD_ESC)
-		vt->guard = VT_GUARD_GROUND;
 	vterm_state_get_cursorpos(vt->state, &pos);
 	vterm_input_write(vt->term, "\033[r", 3);
 	vterm_state_get_cursorpos(vt->state, &home); /* (0, left margin) under origin mode */
