@@ -92,6 +92,12 @@ holder_peer_queue(struct holder_peer *c, const void *a, size_t alen, const void 
 {
 	size_t used = c->qend - c->qstart, need = alen + blen;
 
+	if (used + need > HOLDER_PEER_QUEUE_MAX) {
+		/* It asks (INFO, SCREEN...) and never reads the answers: drop it. */
+		log_warn("dropping a peer that does not read: %zu bytes queued", used);
+		c->dead = true;
+		return;
+	}
 	if (c->qend + need > c->qcap) {
 		if (c->qstart > 0) {
 			memmove(c->q, c->q + c->qstart, used);

@@ -22,6 +22,7 @@
 #define HOLDER_VT_IDLE_SLICE (64 * 1024)   /* screen work per loop turn during a pause */
 #define HOLDER_RING_IDLE_MS 5000           /* after this long idle and consumed, the ring's pages go back */
 #define HOLDER_MAX_PEERS 64
+#define HOLDER_PEER_QUEUE_MAX (16 * 1024 * 1024) /* answers a peer leaves unread; past it, dropped */
 #define HOLDER_INPUT_QUEUE (256 * 1024)    /* input waiting for the PTY */
 
 struct holder_peer {

@@ -114,6 +114,43 @@ def test_malformed_frames_drop_only_that_peer(env: Env):
     good.s.close()
 
 
+def test_peer_that_never_reads_answers_is_dropped(env: Env):
+    env.new("q", "/bin/sh", "-c", "i=0; while [ $i -lt 30 ]; do printf '\\033[3%dm%s\\n' $((i%8)) "
+            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'; i=$((i+1)); done; exec cat")
+    sock = env.sock_path("q")
+    wait_for(lambda: env.capture("q").count("xxxx") >= 20, "screen drawn")
+    hog = Client(sock)
+    req = struct.pack("<BBHI", 1, 11, 0, 4) + struct.pack("<I", 1)  # SCREEN_REQ, ANSI
+    hog.s.setblocking(False)
+    sent = 0
+    try:
+        while sent < 40000:  # answers of ~2 KiB each: far past what the holder keeps for a peer
+            hog.s.send(req * 100)
+            sent += 100
+    except BlockingIOError:
+        pass
+    hog.s.setblocking(True)
+    # the holder stays responsive and small, and cuts the hog off
+    info = Client(sock).info()
+    check(info["state"] == "running", "holder state %r" % info)
+    pid = int(info["holder_pid"])
+    with open("/proc/%d/status" % pid) as f:
+        rss = int([l.split()[1] for l in f if l.startswith("VmRSS:")][0])
+    check(rss < 64 * 1024, "holder grew to %d KiB" % rss)
+    got = 0
+    try:
+        while True:
+            f = hog.recv()
+            if f is None:
+                break
+            got += len(f[1])
+            check(got < 32 << 20, "the holder kept answering a peer that never read")
+    except ConnectionResetError:
+        pass  # closed with our requests unread: the same cut-off
+    hog.s.close()
+    check(Client(sock).info()["state"] == "running", "holder after the hog")
+
+
 def test_many_clients(env: Env):
     env.new("many", "/bin/sh")
     sock = env.sock_path("many")
@@ -132,5 +169,5 @@ def test_many_clients(env: Env):
 
 if __name__ == "__main__":
     main([test_stuck_client_does_not_block, test_stuck_client_past_the_log_gets_fresh_screen,
-          test_malformed_frames_drop_only_that_peer,
+          test_malformed_frames_drop_only_that_peer, test_peer_that_never_reads_answers_is_dropped,
           test_many_clients])
