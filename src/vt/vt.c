@@ -619,6 +619,8 @@ vt_settermprop_cb(VTermProp prop, VTermValue *val, void *user)
 		vt->saved_pen = vt->pen;
 	}
 	/* Entering, libvterm then erases the alternate screen through erase. */
+	if (val->boolean && vt->grid[1].rows == NULL)
+		vt_grid_init(&vt->grid[1], vt->cols, vt->rows);
 	vt->cur = val->boolean ? 1 : 0;
 	vt->wrap_pending = false;
 	return 1;
@@ -699,7 +701,8 @@ vt_resize_cb(int rows, int cols, VTermPos *delta, void *user)
 		}
 	}
 	vt_grid_resize(vt, &vt->grid[0], cols, rows, fill);
-	vt_grid_resize(vt, &vt->grid[1], cols, rows, fill);
+	if (vt->grid[1].rows != NULL)
+		vt_grid_resize(vt, &vt->grid[1], cols, rows, fill);
 	vt->cols = cols;
 	vt->rows = rows;
 	free(vt->line_text);
@@ -754,8 +757,8 @@ vt_create(int cols, int rows)
 	vterm_set_utf8(vt->term, 1);
 	vterm_output_set_callback(vt->term, vt_output_cb, vt);
 	vt->state = vterm_obtain_state(vt->term);
+	/* The alternate grid is made when a program first enters it (idle holders stay small). */
 	vt_grid_init(&vt->grid[0], vt->cols, vt->rows);
-	vt_grid_init(&vt->grid[1], vt->cols, vt->rows);
 	vt->line_text = xmalloc(VT_ROW_TEXT_MAX(vt->cols));
 	vt->scratch = xcalloc((size_t)vt->rows, sizeof *vt->scratch);
 	vt_modes_init(&vt->modes);
@@ -1261,7 +1264,8 @@ vt_reset(struct vt *vt, const struct vt_modes *modes)
 	vt->esc_hold = false;
 	vterm_state_reset(vt->state, 1);
 	vt_grid_clear(vt, &vt->grid[0], blank);
-	vt_grid_clear(vt, &vt->grid[1], blank);
+	if (vt->grid[1].rows != NULL)
+		vt_grid_clear(vt, &vt->grid[1], blank);
 	vt->cur = 0;
 	vt->wrap_pending = false;
 	vt->saved_row = vt->saved_col = 0;
@@ -1314,6 +1318,12 @@ vt_get_screen_cell(const struct vt *vt, enum vt_screen which, int row, int col,
 		g = &vt->grid[vt->cur];
 	else
 		g = &vt->grid[which == VT_SCREEN_ALT ? 1 : 0];
+	if (g->rows == NULL) {
+		/* The alternate screen was never used: blank. */
+		memset(cell, 0, sizeof *cell);
+		cell->width = 1;
+		return 0;
+	}
 	r = vt_row_at(vt, g, row);
 	c = &r->cells[col];
 	memset(cell->chars, 0, sizeof cell->chars);
