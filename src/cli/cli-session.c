@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -217,37 +218,70 @@ cli_session_parse_info(struct cli_info *info, char *text)
 	}
 }
 
-void
-cli_session_info(struct cli_session *s, struct cli_info *info)
+/*
+ * Ask the holder for INFO: 1 answered, 0 nothing listens (connect refused),
+ * 2 it refused us (ERROR) or did not answer in time, -1 it closed without a
+ * word (a dying holder, or one that refused before our request arrived).
+ */
+static int
+cli_session_ask(struct cli_session *s, struct cli_info *info)
 {
 	struct cli_link l;
 	struct proto_frame f = {0};
 	const char *cause;
+	int rc = -ERR_IO, ret = -1;
+
+	if (cli_link_open(&l, s->sock) != 0)
+		return 0;
+	cli_link_set_timeout(&l, CLI_CONTROL_TIMEOUT);
+	if (cli_link_hello(&l, 0, 0, 0) == 0 && cli_link_send(&l, PROTO_INFO_REQ, NULL, 0) == 0)
+		rc = cli_link_recv(&l, &f, &cause);
+	if (rc == 1 && f.type == PROTO_INFO) {
+		char *copy = xstrndup((const char *)f.data, f.len);
+
+		info->running = true;
+		cli_session_parse_info(info, copy);
+		free(copy);
+		ret = 1;
+	} else if (rc == 1 && f.type == PROTO_ERROR) {
+		snprintf(info->busy_why, sizeof info->busy_why, "%.*s", (int)f.len, f.data);
+		ret = 2;
+	} else if (rc == -ERR_CONNECT) {
+		snprintf(info->busy_why, sizeof info->busy_why, "no answer");
+		ret = 2;
+	}
+	cli_link_close(&l);
+	return ret;
+}
+
+void
+cli_session_info(struct cli_session *s, struct cli_info *info)
+{
+	struct timespec pause = {0, 10 * 1000 * 1000};
 	char *path, *text = NULL;
+	int i, rc = 0;
 
 	memset(info, 0, sizeof *info);
 	info->bytes = -1;
-	if (cli_link_open(&l, s->sock) == 0) {
-		cli_link_set_timeout(&l, CLI_CONTROL_TIMEOUT);
-		if (cli_link_hello(&l, 0, 0, 0) == 0 && cli_link_send(&l, PROTO_INFO_REQ, NULL, 0) == 0 &&
-		    cli_link_recv(&l, &f, &cause) == 1 && f.type == PROTO_INFO) {
-			char *copy = xstrndup((const char *)f.data, f.len);
-
-			info->running = true;
-			cli_session_parse_info(info, copy);
-			free(copy);
-		} else {
-			/* Something listens: the session is not lost, only not answering. */
-			info->busy = true;
-			if (f.type == PROTO_ERROR && f.len > 0)
-				snprintf(info->busy_why, sizeof info->busy_why, "%.*s", (int)f.len,
-					 f.data);
-			else
-				snprintf(info->busy_why, sizeof info->busy_why, "no answer");
-		}
-		cli_link_close(&l);
-		if (info->running || info->busy)
-			return;
+	/*
+	 * A connection closed without a word is either a holder dying as we
+	 * came (the next connect is refused) or one refusing peers before our
+	 * request arrived (the next is accepted again): ask a few times.
+	 */
+	for (i = 0; i < 3; i++) {
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		rc = cli_session_ask(s, info);
+		if (rc >= 0)
+			break;
+	}
+	if (rc == 1)
+		return;
+	if (rc == 2 || rc < 0) {
+		info->busy = true;
+		if (rc < 0)
+			snprintf(info->busy_why, sizeof info->busy_why, "refused");
+		return;
 	}
 	/* No holder: what it left on disk says how it ended. */
 	path = xasprintf("%s/exit", s->dir);

@@ -33,6 +33,8 @@ struct history_reader {
 	bool loaded;		   /* d holds segment num */
 	bool open_tail;		   /* num is the open segment: a bad end is a torn tail */
 	bool warned;		   /* loading num warned already; no second warning */
+	uint64_t out_end;	   /* output offset after the last record returned */
+	bool damaged;		   /* num's compressed data is damaged: stop at its first bad record */
 };
 
 static void history_reader_warn(struct history_reader *r, const char *fmt, ...) printflike(2, 3);
@@ -133,6 +135,7 @@ history_reader_load(struct history_reader *r)
 						    r->num);
 			continue;
 		}
+		r->damaged = rc == -ERR_CORRUPT;
 		if (rc == -ERR_CORRUPT) {
 			history_reader_warn(
 			    r, "history segment %010" PRIu64 ": %s, %zu bytes recovered", r->num,
@@ -166,6 +169,20 @@ history_reader_next(struct history_reader *r, struct history_record *rec)
 		}
 		if (history_record_check(r->d.data + r->pos, r->d.len - r->pos, &h) ==
 		    HISTORY_CHECK_OK) {
+			if (h.offset < r->out_end) {
+				/*
+				 * Offsets never go back. A damaged zstd block can decode to
+				 * a copy of earlier bytes, whole records with good checksums
+				 * among them: those are not history.
+				 */
+				history_reader_warn(r,
+						    "history segment %010" PRIu64
+						    ": a record out of order at byte %zu skipped",
+						    r->num, r->pos);
+				r->pos += HISTORY_HDR_LEN + h.len;
+				continue;
+			}
+			r->out_end = h.type == HISTORY_OUTPUT ? h.offset + h.len : h.offset;
 			rec->type = (enum history_type)h.type;
 			rec->time_ns = h.time_ns;
 			rec->offset = h.offset;
@@ -175,7 +192,12 @@ history_reader_next(struct history_reader *r, struct history_record *rec)
 			return 1;
 		}
 		at = r->pos;
-		r->pos = history_record_resync(r->d.data, r->d.len, at + 1);
+		/*
+		 * In a sealed segment whose compressed data is damaged, what decodes
+		 * after the first bad record cannot be trusted (a damaged block can
+		 * decode to plausible records): the rest of it is lost, said once.
+		 */
+		r->pos = r->damaged ? r->d.len : history_record_resync(r->d.data, r->d.len, at + 1);
 		if (r->pos < r->d.len) {
 			history_reader_warn(r,
 					    "history segment %010" PRIu64

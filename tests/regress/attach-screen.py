@@ -82,9 +82,11 @@ def test_readonly_attach(env: Env):
 def test_size_follows_latest_client(env: Env):
     env.new("sz", "/bin/sh")
     env.pane("big", attach_cmd("sz"), cols=100, rows=30)
+    wait_for(lambda: env.session("sz")["clients"] == 1, "the first client attached")
     env.run("send", "sz", "stty size", "--enter", check_rc=0)
     wait_for(lambda: "30 100" in env.capture("sz"), "size of the first client")
     env.pane("small", attach_cmd("sz"), cols=70, rows=20)
+    wait_for(lambda: env.session("sz")["clients"] == 2, "the second client attached")
     env.run("send", "sz", "clear; stty size", "--enter", check_rc=0)
     wait_for(lambda: "20 70" in env.capture("sz"), "size of the latest client")
     env.tmux("send-keys", "-t", "big", "clear; stty size", "Enter")

@@ -42,8 +42,9 @@ def probe(sock_path):
     except (ConnectionResetError, BrokenPipeError):
         f = None
     if f is None or f[0] == ERROR:
-        # refused: the holder says why before closing
-        check(f is not None and f[1] == b"too many clients", "refusal without a reason: %r" % (f,))
+        # refused: the holder says why before closing (a reset can overtake the
+        # message when our request arrived after the close, so None is allowed)
+        check(f is None or f[1] == b"too many clients", "refusal with another reason: %r" % (f,))
         c.s.close()
         return None, None
     check(f[0] == INFO, "probe got %r" % (f,))
