@@ -496,10 +496,10 @@ cli_session_spawn(struct cli_ctx *ctx, const struct cli_new_opts *o, struct cli_
 	ssize_t n;
 	pid_t pid;
 
-	av = xcalloc((size_t)(40 + 2 * o->nenv), sizeof *av);
 	for (i = 0; o->argv[i] != NULL; i++)
 		;
-	av = xrealloc(av, (size_t)(40 + 2 * o->nenv + i) * sizeof *av);
+	/* 24 slots cover the holder's own options; then --env pairs and the command. */
+	av = xcalloc((size_t)(24 + 2 * o->nenv + i + 1), sizeof *av);
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		*cause = xasprintf("cannot create a pipe: %s", strerror(errno));
 		rc = err_from_errno(errno);
